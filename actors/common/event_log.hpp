@@ -1,0 +1,79 @@
+#pragma once
+
+// The structured event log: one JSON object per line, the machine-readable
+// form of a paxos.log. Every line has "t" (milliseconds on the actor clock,
+// which is simulated time under test), "server" and "event"; the rest depends
+// on the event. Thread-safe: a server's roles share one log.
+//
+//   {"t":1234,"server":2,"event":"promise","ballot":[3,1],"first_slot":7}
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "messages/paxos.hpp"
+
+namespace cafchat {
+
+/// Appends a JSON-escaped copy of `s` (without quotes) to `out`.
+void json_escape(std::string& out, std::string_view s);
+
+class event_log {
+public:
+  using sink_fn = std::function<void(const std::string&)>;
+
+  /// Appends to `path` (created if missing); throws std::runtime_error with
+  /// the path and the OS error if it cannot be opened.
+  static std::shared_ptr<event_log> open_file(const std::string& path);
+  /// Calls `fn` with every line (tests, `tools/simulate --trace`).
+  static std::shared_ptr<event_log> to_sink(sink_fn fn);
+  /// A log that drops everything.
+  static std::shared_ptr<event_log> null();
+
+  ~event_log();
+
+  bool enabled() const { return file_ != nullptr || static_cast<bool>(sink_); }
+
+  /// Builds one line; it is written when the builder goes out of scope.
+  class line {
+  public:
+    line(event_log* log, int64_t t_ms, server_id server, std::string_view event);
+    line(line&&) = delete;
+    ~line();
+    line& field(std::string_view key, uint64_t v);
+    line& field(std::string_view key, int64_t v);
+    line& field(std::string_view key, uint32_t v) { return field(key, uint64_t{v}); }
+    line& field(std::string_view key, int v) { return field(key, int64_t{v}); }
+    line& field(std::string_view key, bool v);
+    line& field(std::string_view key, std::string_view v);
+    line& field(std::string_view key, const char* v) {
+      return field(key, std::string_view{v});
+    }
+    line& field(std::string_view key, const ballot& b);
+
+  private:
+    void key(std::string_view k);
+    event_log* log_;
+    std::string buf_;
+  };
+
+  line event(int64_t t_ms, server_id server, std::string_view name) {
+    return line{enabled() ? this : nullptr, t_ms, server, name};
+  }
+
+private:
+  event_log() = default;
+  void write(const std::string& s);
+
+  std::mutex mtx_;
+  std::FILE* file_ = nullptr;
+  sink_fn sink_;
+};
+
+using event_log_ptr = std::shared_ptr<event_log>;
+
+} // namespace cafchat

@@ -1,0 +1,23 @@
+#include "actors/learner/chat_state.hpp"
+
+namespace cafchat {
+
+std::vector<chat_entry>
+chat_state::apply(uint64_t slot, const value& val,
+                  std::vector<std::pair<uint64_t, uint64_t>>* touched) {
+  std::vector<chat_entry> added;
+  if (val.is_noop())
+    return added;
+  for (auto& c : val.commands) {
+    auto& last = clients_[c.client];
+    if (c.seq != last + 1)
+      continue; // applied already, or overtook an earlier command
+    last = c.seq;
+    if (touched != nullptr)
+      touched->emplace_back(c.client, c.seq);
+    added.push_back(chat_entry{++size_, slot, c.client, c.seq, c.from, c.text});
+  }
+  return added;
+}
+
+} // namespace cafchat

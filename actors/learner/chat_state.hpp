@@ -1,0 +1,52 @@
+#pragma once
+
+// The replicated state machine: the chat history. Learners apply decided
+// slots to it in slot order; every server applies the same slots in the same
+// order and so holds the same history.
+//
+// Exactly-once: the state keeps, per client, the highest sequence number it
+// applied, and applies a command only if it is the next one (seq = last + 1).
+// A retry of an applied command (after a reroute, say) is skipped, and so is a
+// command that overtook an earlier one of the same client; the client resends
+// everything unacknowledged, in order, so the skipped one comes back in turn.
+// Per-client order and no duplicates follow.
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "messages/client.hpp"
+#include "messages/paxos.hpp"
+
+namespace cafchat {
+
+class chat_state {
+public:
+  using client_table = std::unordered_map<uint64_t, uint64_t>;
+
+  chat_state() = default;
+  chat_state(uint64_t history_size, client_table clients)
+    : size_(history_size), clients_(std::move(clients)) {}
+
+  /// Applies one decided slot; returns the chat entries it added (none for a
+  /// no-op or a slot of duplicates). `touched` receives the clients whose
+  /// last applied seq changed, with the new value.
+  std::vector<chat_entry> apply(uint64_t slot, const value& val,
+                                std::vector<std::pair<uint64_t, uint64_t>>*
+                                  touched = nullptr);
+
+  /// Highest seq applied for `client` (0 if none).
+  uint64_t last_seq(uint64_t client) const {
+    auto i = clients_.find(client);
+    return i == clients_.end() ? 0 : i->second;
+  }
+  /// Number of chat messages, i.e. the index of the last one.
+  uint64_t size() const { return size_; }
+  const client_table& clients() const { return clients_; }
+
+private:
+  uint64_t size_ = 0;
+  client_table clients_;
+};
+
+} // namespace cafchat

@@ -1,0 +1,171 @@
+#include "actors/learner/learner_core.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace cafchat {
+
+uint64_t digest(const value& v) {
+  // FNV-1a over the fields; collisions only weaken a test-time check.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const void* p, size_t n) {
+    auto b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) {
+      h ^= b[i];
+      h *= 1099511628211ull;
+    }
+  };
+  auto k = static_cast<uint8_t>(v.kind);
+  mix(&k, 1);
+  for (auto& c : v.commands) {
+    mix(&c.client, sizeof(c.client));
+    mix(&c.seq, sizeof(c.seq));
+    mix(c.from.data(), c.from.size());
+    mix("\0", 1);
+    mix(c.text.data(), c.text.size());
+    mix("\0", 1);
+  }
+  return h;
+}
+
+learner_core::learner_core(learner_options opts, uint64_t delivered_upto)
+  : opts_(std::move(opts)),
+    delivered_upto_(delivered_upto),
+    known_chosen_(delivered_upto),
+    digest_base_(delivered_upto) {
+  if (opts_.catchup_ticks == 0 || opts_.catchup_max_slots == 0)
+    throw std::invalid_argument("learner: a tick count or limit is zero");
+}
+
+learner_output learner_core::handle(const decide& msg) {
+  learner_output out;
+  choose(msg.slot, msg.val, out);
+  return out;
+}
+
+learner_output learner_core::handle(const learn& msg) {
+  learner_output out;
+  if (msg.slot <= delivered_upto_ || chosen_.count(msg.slot) > 0)
+    return out;
+  auto& per_ballot = votes_[msg.slot];
+  auto i = per_ballot.find(msg.bal);
+  if (i == per_ballot.end())
+    i = per_ballot.emplace(msg.bal, tally{vote_set(opts_.servers.size()),
+                                          msg.val})
+          .first;
+  i->second.votes.add(msg.from);
+  if (i->second.votes.reached()) {
+    auto val = std::move(i->second.val);
+    choose(msg.slot, val, out);
+  }
+  return out;
+}
+
+learner_output learner_core::handle(const catchup_reply& msg) {
+  learner_output out;
+  if (msg.chosen_upto > known_chosen_)
+    known_chosen_ = msg.chosen_upto;
+  for (auto& d : msg.slots)
+    choose(d.slot, d.val, out);
+  return out;
+}
+
+learner_output learner_core::hint(uint64_t chosen_upto, server_id leader) {
+  if (chosen_upto > known_chosen_)
+    known_chosen_ = chosen_upto;
+  if (leader != 0)
+    leader_hint_ = leader;
+  return {};
+}
+
+void learner_core::choose(uint64_t slot, const value& val,
+                          learner_output& out) {
+  if (slot <= delivered_upto_) {
+    verify_same(slot, val);
+    return;
+  }
+  auto i = chosen_.find(slot);
+  if (i != chosen_.end()) {
+    if (opts_.check && i->second != val)
+      throw std::logic_error("learner " + std::to_string(opts_.id)
+                             + ": slot " + std::to_string(slot)
+                             + " chosen with two different values");
+    return;
+  }
+  votes_.erase(slot);
+  if (slot > known_chosen_)
+    known_chosen_ = slot;
+  if (slot != delivered_upto_ + 1 && chosen_.size() >= opts_.buffer_max)
+    return; // far ahead of a hole: catch-up fetches it again later
+  chosen_.emplace(slot, val);
+  deliver_ready(out);
+}
+
+void learner_core::deliver_ready(learner_output& out) {
+  bool progressed = false;
+  for (auto i = chosen_.begin();
+       i != chosen_.end() && i->first == delivered_upto_ + 1;
+       i = chosen_.erase(i)) {
+    ++delivered_upto_;
+    if (opts_.check)
+      digests_.push_back(digest(i->second));
+    out.deliver.push_back(decide{i->first, std::move(i->second)});
+    progressed = true;
+  }
+  if (progressed) {
+    stall_ = 0;
+    asks_ = 0;
+    votes_.erase(votes_.begin(), votes_.upper_bound(delivered_upto_));
+  }
+}
+
+learner_output learner_core::tick() {
+  learner_output out;
+  if (delivered_upto_ >= known_chosen_) {
+    stall_ = 0;
+    return out;
+  }
+  if (++stall_ < opts_.catchup_ticks)
+    return out;
+  stall_ = 0;
+  // Ask the leader first; if that does not help, walk through the peers.
+  server_id peer = 0;
+  if (asks_ == 0 && leader_hint_ != 0 && leader_hint_ != opts_.id) {
+    peer = leader_hint_;
+  } else {
+    for (size_t n = 0; n < opts_.servers.size() && peer == 0; ++n) {
+      auto s = opts_.servers[next_peer_++ % opts_.servers.size()];
+      if (s != opts_.id)
+        peer = s;
+    }
+  }
+  ++asks_;
+  if (peer != 0)
+    out.send.push_back({peer, catchup_request{opts_.id, delivered_upto_ + 1,
+                                              opts_.catchup_max_slots}});
+  return out;
+}
+
+void learner_core::verify_same(uint64_t slot, const value& val) const {
+  if (!opts_.check || slot <= digest_base_)
+    return;
+  auto idx = slot - digest_base_ - 1;
+  if (idx < digests_.size() && digests_[idx] != digest(val))
+    throw std::logic_error("learner " + std::to_string(opts_.id) + ": slot "
+                           + std::to_string(slot)
+                           + " decided again with a different value");
+}
+
+void learner_core::check_invariants() const {
+  if (!chosen_.empty() && chosen_.begin()->first <= delivered_upto_)
+    throw std::logic_error("learner " + std::to_string(opts_.id)
+                           + ": buffered a slot already delivered");
+  if (known_chosen_ < delivered_upto_)
+    throw std::logic_error("learner " + std::to_string(opts_.id)
+                           + ": knows less than it delivered");
+  if (opts_.check && digests_.size() != delivered_upto_ - digest_base_)
+    throw std::logic_error("learner " + std::to_string(opts_.id)
+                           + ": delivered a slot out of order");
+}
+
+} // namespace cafchat

@@ -1,0 +1,90 @@
+#pragma once
+
+// The learner's protocol core: learns which value each slot chose and hands
+// decided slots out strictly in slot order. No CAF, no I/O, no clock.
+//
+//   decide(s, v)                 -> s is chosen with v
+//   learn(b, s, v) from a
+//     majority in the same b     -> s is chosen with v   (Paxos Made Simple 2.3)
+//   catchup_reply                -> a run of chosen slots from a peer
+//
+// Chosen slots above a hole wait in a bounded buffer. When the learner knows
+// (from its own buffer or from a leader's heartbeat hint) that slots past its
+// prefix are chosen but gets nothing for `catchup_ticks`, it asks a peer
+// learner for the missing run, trying the leader first and then the others in
+// turn. A restarted or lagging server catches up this way, by itself.
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "actors/common/outgoing.hpp"
+#include "actors/common/quorum.hpp"
+#include "messages/paxos.hpp"
+
+namespace cafchat {
+
+struct learner_options {
+  server_id id = 0;
+  std::vector<server_id> servers; ///< Every server, self included.
+  uint32_t catchup_ticks = 4;     ///< Stall time before asking a peer.
+  uint32_t catchup_max_slots = 256; ///< Slots per catch-up request.
+  uint32_t buffer_max = 4096;     ///< Chosen slots held above a hole.
+  bool check = false;             ///< Keep digests to verify re-decisions.
+};
+
+struct learner_output {
+  std::vector<decide> deliver; ///< Contiguous, in slot order.
+  std::vector<outgoing> send;  ///< Catch-up requests.
+};
+
+class learner_core {
+public:
+  learner_core(learner_options opts, uint64_t delivered_upto);
+
+  learner_output handle(const decide& msg);
+  learner_output handle(const learn& msg);
+  learner_output handle(const catchup_reply& msg);
+  /// Slots up to `chosen_upto` are chosen (a leader's heartbeat says so);
+  /// `leader` is the first peer to ask for them.
+  learner_output hint(uint64_t chosen_upto, server_id leader);
+  learner_output tick();
+
+  uint64_t delivered_upto() const { return delivered_upto_; }
+  uint64_t known_chosen() const { return known_chosen_; }
+  size_t buffered() const { return chosen_.size(); }
+  const learner_options& options() const { return opts_; }
+
+  /// Throws std::logic_error if a slot is decided twice with different
+  /// values (only detectable for delivered slots with `check` on).
+  void check_invariants() const;
+
+private:
+  struct tally {
+    vote_set votes;
+    value val;
+  };
+
+  void choose(uint64_t slot, const value& val, learner_output& out);
+  void deliver_ready(learner_output& out);
+  void verify_same(uint64_t slot, const value& val) const;
+
+  learner_options opts_;
+  uint64_t delivered_upto_;
+  uint64_t known_chosen_;
+  std::map<uint64_t, value> chosen_;                      ///< Above the prefix.
+  std::map<uint64_t, std::map<ballot, tally>> votes_;     ///< learn messages.
+  std::vector<uint64_t> digests_; ///< Per delivered slot (check mode only).
+  uint64_t digest_base_ = 0;      ///< Slot of digests_[0] minus one.
+
+  uint32_t stall_ = 0;
+  server_id leader_hint_ = 0;
+  size_t next_peer_ = 0;
+  uint32_t asks_ = 0;
+};
+
+/// A 64-bit digest of a value, to compare decisions cheaply.
+uint64_t digest(const value& v);
+
+} // namespace cafchat

@@ -1,0 +1,506 @@
+#include "actors/proposer/proposer_core.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace cafchat {
+
+const char* to_string(proposer_role r) {
+  switch (r) {
+    case proposer_role::follower:
+      return "follower";
+    case proposer_role::precandidate:
+      return "precandidate";
+    case proposer_role::candidate:
+      return "candidate";
+    case proposer_role::leader:
+      return "leader";
+  }
+  return "?";
+}
+
+proposer_core::proposer_core(proposer_options opts, uint64_t chosen_upto)
+  : opts_(std::move(opts)),
+    rng_(opts_.seed * 0x9E3779B97F4A7C15ull + opts_.id),
+    prevotes_(opts_.servers.size()),
+    promises_(opts_.servers.size()),
+    next_slot_(chosen_upto + 1),
+    chosen_upto_(chosen_upto) {
+  if (opts_.servers.empty()
+      || std::find(opts_.servers.begin(), opts_.servers.end(), opts_.id)
+           == opts_.servers.end())
+    throw std::invalid_argument("proposer: its own id is not among the servers");
+  if (opts_.election_ticks == 0 || opts_.retry_ticks == 0
+      || opts_.heartbeat_ticks == 0 || opts_.window == 0 || opts_.batch_max == 0)
+    throw std::invalid_argument("proposer: a tick count or limit is zero");
+  reset_election_timer(false);
+}
+
+// -- client commands ---------------------------------------------------------
+
+proposer_output proposer_core::submit(std::vector<command> cmds) {
+  proposer_output out;
+  if (cmds.empty())
+    return out;
+  if (role_ == proposer_role::follower && leader_ != 0 && leader_ != id()) {
+    out.send.push_back({leader_, forward{id(), std::move(cmds)}});
+    return out;
+  }
+  enqueue(cmds, false, out);
+  if (role_ == proposer_role::leader)
+    fill_window(out);
+  else if (role_ == proposer_role::follower && leader_ == 0 && failures_ == 0)
+    // Nobody leads and we have work: run for leader now rather than after a
+    // full election timeout.
+    start_campaign(out);
+  return out;
+}
+
+proposer_output proposer_core::handle(const forward& msg) {
+  // A forward that reaches a non-leader is buffered, never forwarded again:
+  // two servers with stale views must not bounce commands between them.
+  proposer_output out;
+  auto cmds = msg.commands;
+  enqueue(cmds, false, out);
+  if (role_ == proposer_role::leader)
+    fill_window(out);
+  return out;
+}
+
+void proposer_core::enqueue(std::vector<command>& cmds, bool front,
+                            proposer_output& out) {
+  size_t room = opts_.pending_max > pending_.size()
+                  ? opts_.pending_max - pending_.size()
+                  : 0;
+  size_t take = std::min(room, cmds.size());
+  if (take < cmds.size()) {
+    dropped_ += cmds.size() - take;
+    out.notes.push_back({"queue_full", 0, bal_, cmds.size() - take});
+  }
+  if (front)
+    pending_.insert(pending_.begin(), cmds.begin(), cmds.begin() + take);
+  else
+    pending_.insert(pending_.end(), cmds.begin(), cmds.begin() + take);
+}
+
+// -- leader election ---------------------------------------------------------
+
+void proposer_core::reset_election_timer(bool backoff) {
+  election_elapsed_ = 0;
+  uint32_t e = opts_.election_ticks;
+  if (!backoff) {
+    election_timeout_ = std::uniform_int_distribution<uint32_t>(e, 2 * e - 1)(rng_);
+    return;
+  }
+  // After a lost election wait a random time that grows with consecutive
+  // failures, so duelling proposers fall out of step and one of them wins.
+  uint32_t scale = 1u << std::min<uint32_t>(failures_, 3);
+  election_timeout_
+    = std::uniform_int_distribution<uint32_t>(1, e * scale)(rng_);
+}
+
+void proposer_core::see(const ballot& b) {
+  if (b > max_seen_)
+    max_seen_ = b;
+}
+
+proposer_output proposer_core::tick() {
+  proposer_output out;
+  switch (role_) {
+    case proposer_role::follower:
+      if (++election_elapsed_ >= election_timeout_) {
+        if (leader_ != 0)
+          out.notes.push_back({"leader_lost", 0, max_seen_, leader_});
+        leader_ = 0;
+        start_campaign(out);
+      }
+      break;
+    case proposer_role::precandidate:
+    case proposer_role::candidate:
+      if (++phase_elapsed_ >= opts_.retry_ticks)
+        step_down(out, true, role_ == proposer_role::candidate
+                               ? "phase1_timeout"
+                               : "prevote_timeout");
+      break;
+    case proposer_role::leader: {
+      if (++heartbeat_elapsed_ >= opts_.heartbeat_ticks) {
+        heartbeat_elapsed_ = 0;
+        out.send.push_back({all_servers, heartbeat{bal_, id(), chosen_upto_}});
+      }
+      for (auto& [slot, f] : in_flight_)
+        if (++f.elapsed >= opts_.retry_ticks) {
+          // Lost accept or accepted: the network never promises delivery.
+          f.elapsed = 0;
+          out.send.push_back({all_servers, accept{bal_, slot, f.val}});
+        }
+      if (++hole_elapsed_ >= opts_.retry_ticks) {
+        hole_elapsed_ = 0;
+        fill_holes(out);
+      }
+      if (++check_elapsed_ >= opts_.election_ticks) {
+        // CheckQuorum: a leader that no majority answered within an election
+        // timeout cannot make progress; stepping down lets the others elect.
+        check_elapsed_ = 0;
+        heard_.insert(id());
+        bool ok = heard_.size() >= quorum();
+        heard_.clear();
+        if (!ok)
+          step_down(out, true, "check_quorum");
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+proposer_output proposer_core::campaign() {
+  proposer_output out;
+  start_campaign(out);
+  return out;
+}
+
+void proposer_core::start_campaign(proposer_output& out) {
+  if (role_ == proposer_role::leader)
+    return;
+  leader_ = 0;
+  if (!opts_.prevote) {
+    start_phase1(out);
+    return;
+  }
+  role_ = proposer_role::precandidate;
+  phase_elapsed_ = 0;
+  prevote_round_ = max_seen_.round + 1;
+  prevotes_ = vote_set(opts_.servers.size());
+  prevotes_.add(id());
+  if (prevotes_.reached()) {
+    start_phase1(out);
+    return;
+  }
+  for (auto s : opts_.servers)
+    if (s != id())
+      out.send.push_back(
+        {s, prevote_request{id(), prevote_round_, chosen_upto_}});
+}
+
+proposer_output proposer_core::handle(const prevote_request& msg) {
+  proposer_output out;
+  // Grant only if no leader has been heard from for a full (minimum)
+  // election timeout: a healthy leader's followers refuse, so a partitioned
+  // server cannot disrupt them when it comes back.
+  bool leader_alive = role_ == proposer_role::leader
+                      || (leader_ != 0
+                          && election_elapsed_ < opts_.election_ticks);
+  bool granted = !leader_alive;
+  out.send.push_back({msg.from, prevote_reply{id(), msg.round, granted}});
+  return out;
+}
+
+proposer_output proposer_core::handle(const prevote_reply& msg) {
+  proposer_output out;
+  if (role_ != proposer_role::precandidate || msg.round != prevote_round_
+      || !msg.granted)
+    return out;
+  prevotes_.add(msg.from);
+  if (prevotes_.reached())
+    start_phase1(out);
+  return out;
+}
+
+proposer_output proposer_core::handle(const heartbeat& msg) {
+  proposer_output out;
+  if (msg.from == id())
+    return out;
+  if (msg.bal < max_seen_) {
+    // A stale leader: tell it about the higher ballot so it steps down.
+    out.send.push_back({msg.from, heartbeat_reply{max_seen_, id(), chosen_upto_}});
+    return out;
+  }
+  see(msg.bal);
+  if (role_ != proposer_role::follower)
+    step_down(out, false, "higher_leader");
+  if (leader_ != msg.from)
+    out.notes.push_back({"leader_known", 0, msg.bal, msg.from});
+  leader_ = msg.from;
+  failures_ = 0;
+  reset_election_timer(false);
+  advance_chosen(msg.chosen_upto);
+  flush_pending(out);
+  out.send.push_back({msg.from, heartbeat_reply{max_seen_, id(), chosen_upto_}});
+  return out;
+}
+
+proposer_output proposer_core::handle(const heartbeat_reply& msg) {
+  proposer_output out;
+  see(msg.bal);
+  if (role_ == proposer_role::leader) {
+    heard_.insert(msg.from);
+    if (msg.bal > bal_)
+      step_down(out, true, "higher_ballot");
+  }
+  return out;
+}
+
+// -- phase 1 -----------------------------------------------------------------
+
+void proposer_core::start_phase1(proposer_output& out) {
+  role_ = proposer_role::candidate;
+  leader_ = 0;
+  bal_ = ballot{max_seen_.round + 1, id()};
+  max_seen_ = bal_;
+  phase_elapsed_ = 0;
+  promises_ = vote_set(opts_.servers.size());
+  adopted_.clear();
+  p1_first_ = chosen_upto_ + 1;
+  out.notes.push_back({"candidate", p1_first_, bal_, 0});
+  out.send.push_back({all_servers, prepare{bal_, p1_first_}});
+}
+
+proposer_output proposer_core::handle(const promise& msg) {
+  proposer_output out;
+  if (role_ == proposer_role::leader && msg.bal == bal_)
+    heard_.insert(msg.from);
+  if (role_ != proposer_role::candidate || msg.bal != bal_)
+    return out;
+  if (!promises_.add(msg.from))
+    return out;
+  for (auto& a : msg.accepted) {
+    if (a.slot < p1_first_)
+      continue;
+    auto i = adopted_.find(a.slot);
+    if (i == adopted_.end() || a.bal > i->second.bal)
+      adopted_[a.slot] = a;
+  }
+  if (promises_.reached())
+    become_leader(out);
+  return out;
+}
+
+void proposer_core::become_leader(proposer_output& out) {
+  role_ = proposer_role::leader;
+  leader_ = id();
+  failures_ = 0;
+  heard_.clear();
+  check_elapsed_ = 0;
+  in_flight_.clear();
+  uint64_t top = chosen_upto_;
+  if (!adopted_.empty())
+    top = std::max(top, adopted_.rbegin()->first);
+  if (!chosen_above_.empty())
+    top = std::max(top, *chosen_above_.rbegin());
+  out.notes.push_back({"leader", p1_first_, bal_, top});
+  // Re-propose what the promises reported and fill every hole with a no-op,
+  // so no slot below `top` stays undecided.
+  for (uint64_t s = std::max(p1_first_, chosen_upto_ + 1); s <= top; ++s) {
+    if (chosen_above_.count(s) > 0)
+      continue;
+    auto i = adopted_.find(s);
+    if (i != adopted_.end()) {
+      propose(out, s, i->second.val);
+    } else {
+      out.notes.push_back({"noop_fill", s, bal_, 0});
+      propose(out, s, value::noop());
+    }
+  }
+  adopted_.clear();
+  next_slot_ = top + 1;
+  heartbeat_elapsed_ = 0;
+  out.send.push_back({all_servers, heartbeat{bal_, id(), chosen_upto_}});
+  fill_window(out);
+}
+
+void proposer_core::step_down(proposer_output& out, bool failed,
+                              const char* why) {
+  auto was = role_;
+  role_ = proposer_role::follower;
+  if (was == proposer_role::leader || was == proposer_role::candidate)
+    out.notes.push_back({why, 0, bal_, 0});
+  if (leader_ == id())
+    leader_ = 0;
+  // Commands in flight may or may not get chosen: queue them again. The
+  // state machine drops any that end up in the log twice.
+  std::vector<command> again;
+  for (auto& [slot, f] : in_flight_)
+    for (auto& c : f.val.commands)
+      again.push_back(c);
+  in_flight_.clear();
+  enqueue(again, true, out);
+  if (failed)
+    ++failures_;
+  reset_election_timer(failed);
+}
+
+// -- phase 2 -----------------------------------------------------------------
+
+void proposer_core::propose(proposer_output& out, uint64_t slot, value val) {
+  out.send.push_back({all_servers, accept{bal_, slot, val}});
+  in_flight_[slot] = flight{std::move(val), vote_set(opts_.servers.size()), 0};
+}
+
+void proposer_core::fill_window(proposer_output& out) {
+  while (role_ == proposer_role::leader && !pending_.empty()
+         && in_flight_.size() < opts_.window) {
+    std::vector<command> batch;
+    size_t bytes = 0;
+    while (!pending_.empty() && batch.size() < opts_.batch_max) {
+      auto& c = pending_.front();
+      size_t n = c.text.size() + c.from.size() + 16;
+      if (!batch.empty() && bytes + n > opts_.batch_bytes_max)
+        break;
+      bytes += n;
+      batch.push_back(std::move(c));
+      pending_.pop_front();
+    }
+    if (skip_next_) {
+      skip_next_ = false;
+      out.notes.push_back({"slot_skipped", next_slot_, bal_, 0});
+      ++next_slot_;
+    }
+    propose(out, next_slot_++, value::of(std::move(batch)));
+  }
+}
+
+void proposer_core::fill_holes(proposer_output& out) {
+  // A slot below next_slot_ that is neither in flight nor known chosen was
+  // never proposed at this ballot (an operator skip): close it with a no-op.
+  // Safe: phase 1 at bal_ found no value there, or we would have proposed it.
+  for (uint64_t s = chosen_upto_ + 1; s < next_slot_; ++s) {
+    if (in_flight_.count(s) > 0 || chosen_above_.count(s) > 0)
+      continue;
+    out.notes.push_back({"noop_fill", s, bal_, 0});
+    propose(out, s, value::noop());
+  }
+}
+
+proposer_output proposer_core::handle(const accepted& msg) {
+  proposer_output out;
+  if (role_ != proposer_role::leader || msg.bal != bal_)
+    return out;
+  heard_.insert(msg.from);
+  auto i = in_flight_.find(msg.slot);
+  if (i == in_flight_.end())
+    return out;
+  i->second.votes.add(msg.from);
+  if (!i->second.votes.reached())
+    return out;
+  out.send.push_back({all_servers, decide{msg.slot, std::move(i->second.val)}});
+  in_flight_.erase(i);
+  mark_chosen(msg.slot);
+  fill_window(out);
+  return out;
+}
+
+proposer_output proposer_core::handle(const nack& msg) {
+  proposer_output out;
+  see(msg.promised);
+  if (role_ == proposer_role::leader && msg.rejected == bal_)
+    heard_.insert(msg.from);
+  bool ours = (role_ == proposer_role::candidate
+               || role_ == proposer_role::leader)
+              && msg.rejected == bal_ && msg.promised > bal_;
+  if (ours)
+    step_down(out, true, "nacked");
+  return out;
+}
+
+// -- learning ----------------------------------------------------------------
+
+void proposer_core::mark_chosen(uint64_t slot) {
+  if (slot <= chosen_upto_)
+    return;
+  chosen_above_.insert(slot);
+  absorb_chosen();
+}
+
+void proposer_core::absorb_chosen() {
+  while (!chosen_above_.empty() && *chosen_above_.begin() == chosen_upto_ + 1) {
+    chosen_above_.erase(chosen_above_.begin());
+    ++chosen_upto_;
+  }
+}
+
+void proposer_core::advance_chosen(uint64_t upto) {
+  if (upto <= chosen_upto_)
+    return;
+  chosen_upto_ = upto;
+  chosen_above_.erase(chosen_above_.begin(), chosen_above_.upper_bound(upto));
+  absorb_chosen();
+  in_flight_.erase(in_flight_.begin(), in_flight_.upper_bound(chosen_upto_));
+  if (next_slot_ <= chosen_upto_)
+    next_slot_ = chosen_upto_ + 1;
+}
+
+proposer_output proposer_core::learned(uint64_t chosen_upto) {
+  proposer_output out;
+  advance_chosen(chosen_upto);
+  if (role_ == proposer_role::leader)
+    fill_window(out);
+  return out;
+}
+
+void proposer_core::flush_pending(proposer_output& out) {
+  if (pending_.empty() || leader_ == 0 || leader_ == id())
+    return;
+  forward f{id(), {}};
+  f.commands.assign(std::make_move_iterator(pending_.begin()),
+                    std::make_move_iterator(pending_.end()));
+  pending_.clear();
+  out.send.push_back({leader_, std::move(f)});
+}
+
+// -- operator ----------------------------------------------------------------
+
+bool proposer_core::skip_slot() {
+  if (role_ != proposer_role::leader)
+    return false;
+  skip_next_ = true;
+  return true;
+}
+
+// -- invariants --------------------------------------------------------------
+
+proposer_core::snapshot proposer_core::snap() const {
+  snapshot s{max_seen_, bal_, chosen_upto_, {}};
+  if (role_ == proposer_role::leader)
+    for (auto& [slot, f] : in_flight_)
+      s.proposals.emplace(slot, f.val);
+  return s;
+}
+
+void proposer_core::check_invariants() const {
+  auto fail = [&](const std::string& what) {
+    throw std::logic_error("proposer " + std::to_string(id()) + ": " + what);
+  };
+  if (bal_ > max_seen_)
+    fail("own ballot above the highest ballot seen");
+  if (role_ == proposer_role::leader && leader_ != id())
+    fail("leader that does not know it leads");
+  if (role_ != proposer_role::leader && !in_flight_.empty())
+    fail("slots in flight without leading");
+  if (!in_flight_.empty() && in_flight_.rbegin()->first >= next_slot_)
+    fail("slot in flight at or above next_slot");
+  if (!in_flight_.empty() && in_flight_.begin()->first <= chosen_upto_)
+    fail("slot in flight that is already chosen");
+  if (pending_.size() > opts_.pending_max)
+    fail("queue above pending_max");
+}
+
+void proposer_core::check_transition(const snapshot& before) const {
+  check_invariants();
+  auto fail = [&](const std::string& what) {
+    throw std::logic_error("proposer " + std::to_string(id()) + ": " + what);
+  };
+  if (max_seen_ < before.max_seen)
+    fail("highest ballot seen decreased");
+  if (chosen_upto_ < before.chosen_upto)
+    fail("chosen prefix decreased");
+  if (role_ == proposer_role::leader && bal_ == before.bal)
+    for (auto& [slot, f] : in_flight_) {
+      auto i = before.proposals.find(slot);
+      if (i != before.proposals.end() && i->second != f.val)
+        fail("slot " + std::to_string(slot)
+             + " proposed with two values in one ballot");
+    }
+}
+
+} // namespace cafchat

@@ -1,0 +1,196 @@
+#pragma once
+
+// The proposer's protocol core: Multi-Paxos with a distinguished proposer
+// (the leader), leader election by heartbeats and randomised timeouts, and
+// PreVote + CheckQuorum so that a server that can send but not receive
+// neither forces elections nor keeps a useless leadership. No CAF, no I/O,
+// no clock: time enters as ticks.
+//
+//                 election timeout           prevote majority
+//     +----------+  (no heartbeat)  +--------------+      +-----------+
+//     | follower |----------------->| precandidate |----->| candidate |
+//     +----------+                  +--------------+      +-----------+
+//        ^  ^  ^    prevote timeout        |                  |  | promise
+//        |  |  +---------------------------+                  |  | majority
+//        |  |      nack / timeout (randomised backoff)        |  v
+//        |  +-------------------------------------------------+ +--------+
+//        |    nack, higher heartbeat, CheckQuorum failure       | leader |
+//        +------------------------------------------------------+--------+
+//
+// Phase 1 runs once per ballot for every slot from the first one this
+// proposer does not know to be chosen. The new leader re-proposes, per slot,
+// the value with the highest ballot any promise reported, and a no-op in
+// every hole below the highest such slot. Phase 2 then runs per slot with at
+// most `window` slots in flight; client commands wait in a bounded queue and
+// go out in batches of up to `batch_max` commands, so a lone client is never
+// held back and a busy leader fills slots.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "actors/common/outgoing.hpp"
+#include "actors/common/quorum.hpp"
+#include "messages/paxos.hpp"
+
+namespace cafchat {
+
+struct proposer_options {
+  server_id id = 0;
+  std::vector<server_id> servers; ///< Every server (acceptor), self included.
+  uint32_t heartbeat_ticks = 1;   ///< Leader heartbeat period.
+  uint32_t election_ticks = 10;   ///< Followers wait a random [e, 2e).
+  uint32_t retry_ticks = 4;       ///< Phase timeout: resend or retry.
+  uint32_t window = 64;           ///< Slots in flight, at most.
+  uint32_t batch_max = 1;         ///< Commands per slot, at most.
+  uint32_t batch_bytes_max = 1u << 20; ///< Payload bytes per slot, at most.
+  uint32_t pending_max = 100000;  ///< Queued commands, at most.
+  bool prevote = true;
+  uint64_t seed = 1;
+};
+
+enum class proposer_role : uint8_t { follower, precandidate, candidate, leader };
+
+const char* to_string(proposer_role r);
+
+struct proposer_output {
+  std::vector<outgoing> send;
+  std::vector<core_note> notes;
+};
+
+class proposer_core {
+public:
+  explicit proposer_core(proposer_options opts, uint64_t chosen_upto = 0);
+
+  // -- client commands -------------------------------------------------------
+
+  /// Orders commands: the leader queues them for phase 2, a follower
+  /// forwards them to the leader it knows, or buffers them until it knows one.
+  proposer_output submit(std::vector<command> cmds);
+  proposer_output handle(const forward& msg);
+
+  // -- leader election -------------------------------------------------------
+
+  proposer_output tick();
+  /// Starts an election now (PreVote first when enabled).
+  proposer_output campaign();
+  proposer_output handle(const prevote_request& msg);
+  proposer_output handle(const prevote_reply& msg);
+  proposer_output handle(const heartbeat& msg);
+  proposer_output handle(const heartbeat_reply& msg);
+
+  // -- phase 1 ---------------------------------------------------------------
+
+  proposer_output handle(const promise& msg);
+
+  // -- phase 2 ---------------------------------------------------------------
+
+  proposer_output handle(const accepted& msg);
+  proposer_output handle(const nack& msg);
+
+  // -- learning --------------------------------------------------------------
+
+  /// The local learner has every slot up to `chosen_upto`.
+  proposer_output learned(uint64_t chosen_upto);
+
+  // -- operator --------------------------------------------------------------
+
+  /// The leader leaves the next slot unproposed: a hole that the hole filler
+  /// (or the next leader's phase 1) closes with a no-op.
+  bool skip_slot();
+
+  // -- accessors -------------------------------------------------------------
+
+  server_id id() const { return opts_.id; }
+  proposer_role role() const { return role_; }
+  const ballot& current_ballot() const { return bal_; }
+  const ballot& max_seen() const { return max_seen_; }
+  server_id leader() const { return leader_; }
+  uint64_t chosen_upto() const { return chosen_upto_; }
+  uint64_t next_slot() const { return next_slot_; }
+  size_t in_flight() const { return in_flight_.size(); }
+  size_t pending() const { return pending_.size(); }
+  uint64_t dropped() const { return dropped_; }
+  const proposer_options& options() const { return opts_; }
+
+  /// What `check_transition` compares.
+  struct snapshot {
+    ballot max_seen;
+    ballot bal;
+    uint64_t chosen_upto = 0;
+    std::map<uint64_t, value> proposals; ///< In flight at `bal`.
+  };
+  snapshot snap() const;
+
+  /// Throws std::logic_error on a broken invariant of the state alone.
+  void check_invariants() const;
+  /// Throws std::logic_error on a broken transition: the highest ballot seen
+  /// and the chosen prefix never decrease, and within one ballot a slot's
+  /// proposed value never changes.
+  void check_transition(const snapshot& before) const;
+
+private:
+  struct flight {
+    value val;
+    vote_set votes;
+    uint32_t elapsed = 0;
+  };
+
+  void start_campaign(proposer_output& out);
+  void start_phase1(proposer_output& out);
+  void become_leader(proposer_output& out);
+  void step_down(proposer_output& out, bool failed, const char* why);
+  void propose(proposer_output& out, uint64_t slot, value val);
+  void fill_window(proposer_output& out);
+  void fill_holes(proposer_output& out);
+  void flush_pending(proposer_output& out);
+  void mark_chosen(uint64_t slot);
+  void absorb_chosen();
+  void advance_chosen(uint64_t upto);
+  void enqueue(std::vector<command>& cmds, bool front, proposer_output& out);
+  void reset_election_timer(bool backoff);
+  void see(const ballot& b);
+  size_t quorum() const { return majority(opts_.servers.size()); }
+
+  proposer_options opts_;
+  std::mt19937_64 rng_;
+  proposer_role role_ = proposer_role::follower;
+  ballot bal_;      ///< Our ballot while candidate or leader.
+  ballot max_seen_; ///< Highest ballot seen anywhere.
+  server_id leader_ = 0;
+
+  // Timers, in ticks.
+  uint32_t election_elapsed_ = 0;
+  uint32_t election_timeout_ = 0;
+  uint32_t heartbeat_elapsed_ = 0;
+  uint32_t phase_elapsed_ = 0;
+  uint32_t check_elapsed_ = 0;
+  uint32_t hole_elapsed_ = 0;
+  uint32_t failures_ = 0; ///< Consecutive failed elections, for backoff.
+
+  // PreVote and phase 1.
+  vote_set prevotes_;
+  uint64_t prevote_round_ = 0;
+  vote_set promises_;
+  uint64_t p1_first_ = 1;
+  std::map<uint64_t, accepted_slot> adopted_;
+
+  // Phase 2.
+  uint64_t next_slot_ = 1;
+  std::map<uint64_t, flight> in_flight_;
+  std::deque<command> pending_;
+  bool skip_next_ = false;
+  uint64_t dropped_ = 0;
+
+  // CheckQuorum: servers heard from during the current period.
+  std::set<server_id> heard_;
+
+  // Chosen slots known here: all of [1, chosen_upto_] plus chosen_above_.
+  uint64_t chosen_upto_ = 0;
+  std::set<uint64_t> chosen_above_;
+};
+
+} // namespace cafchat

@@ -1,0 +1,29 @@
+#pragma once
+
+// Atoms for small internal and operator messages. CAF 0.17 limits an atom to
+// 10 characters.
+
+#include "caf/atom.hpp"
+
+namespace cafchat {
+
+/// A role's periodic timer: the core counts ticks, never the wall clock.
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+/// The acceptor syncs its buffered writes, then sends the buffered replies.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+/// Ask an actor for its status (`server_status` or `cluster_view`).
+using status_atom = caf::atom_constant<caf::atom("status")>;
+/// The learner tells its proposer how far the chosen prefix reaches.
+using learned_atom = caf::atom_constant<caf::atom("learned")>;
+/// The proposer hints its learner that slots up to N are chosen elsewhere.
+using chosen_atom = caf::atom_constant<caf::atom("chosen")>;
+/// A session unsubscribes from its learner.
+using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
+/// Peer table update: a server_info for a (re)started peer.
+using peer_atom = caf::atom_constant<caf::atom("peer")>;
+/// Operator: make the leader skip one slot.
+using skip_atom = caf::atom_constant<caf::atom("skip")>;
+/// Client-side retry timer.
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+
+} // namespace cafchat

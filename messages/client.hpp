@@ -1,0 +1,110 @@
+#pragma once
+
+// Messages between a chat client, its server (the client session) and the
+// server's learner. Each struct is followed by its `inspect`; all are
+// registered in messages/registry.cpp. Like paxos.hpp this header is
+// CAF-free: the chat state machine uses it. Session set-up, which carries
+// actor handles, is in control.hpp.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "messages/paxos.hpp"
+
+namespace cafchat {
+
+/// Client -> session: order this chat message. The session refuses text over
+/// the configured maximum with `rejected`.
+struct submit {
+  command cmd;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, submit& x) {
+  return f(x.cmd);
+}
+
+/// One line of the chat history: the `index`-th chat message (from 1),
+/// decided in `slot`.
+struct chat_entry {
+  uint64_t index = 0;
+  uint64_t slot = 0;
+  uint64_t client = 0;
+  uint64_t seq = 0;
+  std::string from;
+  std::string text;
+
+  friend bool operator==(const chat_entry& a, const chat_entry& b) {
+    return a.index == b.index && a.slot == b.slot && a.client == b.client
+           && a.seq == b.seq && a.from == b.from && a.text == b.text;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chat_entry& x) {
+  return f(x.index, x.slot, x.client, x.seq, x.from, x.text);
+}
+
+/// Session -> client: history entries in index order, contiguous, without
+/// gaps across consecutive messages.
+struct delivered {
+  std::vector<chat_entry> entries;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivered& x) {
+  return f(x.entries);
+}
+
+/// Session -> client: every command of `client` up to `seq` is applied (a
+/// cumulative acknowledgement, possible because the state machine applies a
+/// client's commands in seq order).
+struct acknowledged {
+  uint64_t client = 0;
+  uint64_t seq = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, acknowledged& x) {
+  return f(x.client, x.seq);
+}
+
+/// Session -> client: the command was refused and will never be applied.
+struct rejected {
+  uint64_t client = 0;
+  uint64_t seq = 0;
+  std::string reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rejected& x) {
+  return f(x.client, x.seq, x.reason);
+}
+
+/// Session -> learner: send history entries from `first_index` on, at most
+/// `max_entries`.
+struct history_request {
+  uint64_t first_index = 1;
+  uint32_t max_entries = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_request& x) {
+  return f(x.first_index, x.max_entries);
+}
+
+/// Learner -> session: a chunk of history. With `live` set the session has
+/// reached the end of the history and is now subscribed: every later entry
+/// arrives as `delivered`, in order, right after this chunk.
+struct history_reply {
+  std::vector<chat_entry> entries;
+  bool live = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_reply& x) {
+  return f(x.entries, x.live);
+}
+
+} // namespace cafchat

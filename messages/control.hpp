@@ -1,0 +1,189 @@
+#pragma once
+
+// Control messages: server registration with the load balancer, peer
+// discovery between server hosts, client placement, status, and operator
+// commands (/kill, /restart, /skip-slot). All registered in
+// messages/registry.cpp.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/message.hpp"
+
+#include "messages/client.hpp"
+#include "messages/paxos.hpp"
+
+namespace cafchat {
+
+// -- client sessions ----------------------------------------------------------
+
+/// Client -> server front: open a session for `client`, streaming history
+/// from index `resume_after + 1` on to `client_actor`.
+struct hello {
+  uint64_t client = 0;
+  std::string name;
+  uint64_t resume_after = 0;
+  caf::actor client_actor;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hello& x) {
+  return f(x.client, x.name, x.resume_after, x.client_actor);
+}
+
+/// Server front -> client: the session that serves `hello`.
+struct welcome {
+  server_id server = 0;
+  caf::actor session;
+  uint32_t max_text_bytes = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, welcome& x) {
+  return f(x.server, x.session, x.max_text_bytes);
+}
+
+// -- servers and the load balancer ---------------------------------------------
+
+/// The actors of one running server, announced to its peers and to the load
+/// balancer whenever the server (re)starts. A restarted server has new
+/// handles: peers replace the old ones.
+struct server_info {
+  server_id id = 0;
+  uint64_t incarnation = 0; ///< Grows on every restart of the server's actors.
+  caf::actor acceptor;
+  caf::actor proposer;
+  caf::actor learner;
+  caf::actor front; ///< Opens client sessions (`hello`).
+  std::string host; ///< Where clients connect in a multi-process cluster.
+  uint16_t port = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, server_info& x) {
+  return f(x.id, x.incarnation, x.acceptor, x.proposer, x.learner, x.front,
+           x.host, x.port);
+}
+
+/// Server host -> load balancer: a server is up and can take clients.
+/// Refused with an error for an id the configuration does not list.
+struct register_server {
+  server_info info;
+  caf::actor host; ///< The server's host (survives /kill; does /restart).
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, register_server& x) {
+  return f(x.info, x.host);
+}
+
+/// Client -> load balancer: which server should I use? `failed` names the
+/// server the client just lost (0 if none), so it is not offered again before
+/// the balancer itself sees it down.
+struct assign_request {
+  uint64_t client = 0;
+  std::string name;
+  caf::actor client_actor;
+  server_id failed = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, assign_request& x) {
+  return f(x.client, x.name, x.client_actor, x.failed);
+}
+
+/// Load balancer -> client: use this server (the live one with the fewest
+/// clients).
+struct assignment {
+  server_info server;
+  uint32_t max_text_bytes = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, assignment& x) {
+  return f(x.server, x.max_text_bytes);
+}
+
+/// What a server reports about itself for `/status`.
+struct server_status {
+  server_id id = 0;
+  bool alive = false;
+  std::string role; ///< "leader", "candidate", "follower", ... or "down".
+  ballot bal;       ///< Highest ballot the proposer knows.
+  server_id leader = 0;
+  uint64_t chosen_upto = 0;    ///< Proposer's contiguous chosen prefix.
+  uint64_t delivered_upto = 0; ///< Learner's applied prefix.
+  uint64_t history_size = 0;   ///< Chat messages in the history.
+  uint32_t sessions = 0;       ///< Clients on this server.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, server_status& x) {
+  return f(x.id, x.alive, x.role, x.bal, x.leader, x.chosen_upto,
+           x.delivered_upto, x.history_size, x.sessions);
+}
+
+/// A client as the load balancer sees it, for `/who`.
+struct client_placement {
+  uint64_t client = 0;
+  std::string name;
+  server_id server = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_placement& x) {
+  return f(x.client, x.name, x.server);
+}
+
+/// Load balancer -> operator: the whole cluster, for `/who` and `/status`.
+struct cluster_view {
+  bool ready = false; ///< Every configured server has registered once.
+  std::vector<server_status> servers;
+  std::vector<client_placement> clients;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_view& x) {
+  return f(x.ready, x.servers, x.clients);
+}
+
+/// Operator command, forwarded by the load balancer to a server host.
+enum class operator_action : uint8_t {
+  kill = 0,      ///< Crash the server's actors (storage survives, as a disk).
+  restart = 1,   ///< Start the server's actors again on the same storage.
+  skip_slot = 2, ///< The leader leaves one slot unproposed (a hole).
+};
+
+struct operator_command {
+  operator_action action = operator_action::kill;
+  server_id target = 0; ///< 0 with skip_slot: whichever server leads.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, operator_command& x) {
+  return f(x.action, x.target);
+}
+
+} // namespace cafchat
+
+namespace cafchat {
+
+/// A peer message on its way through the network-fault simulator: `payload`
+/// goes from server `from` to the actor `dest` on server `to`, unless the
+/// simulator drops it. With the simulator off, peers send `payload` to
+/// `dest` directly and this wrapper never exists.
+struct routed {
+  server_id from = 0;
+  server_id to = 0;
+  caf::actor dest;
+  caf::message payload;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, routed& x) {
+  return f(x.from, x.to, x.dest, x.payload);
+}
+
+} // namespace cafchat

@@ -1,0 +1,302 @@
+#pragma once
+
+// Paxos messages between servers: phase 1 (prepare/promise), phase 2
+// (accept/accepted), rejections (nack), learning (decide, learn), leader
+// liveness (heartbeat, prevote) and catch-up.
+//
+// This header deliberately includes nothing from CAF: the protocol cores in
+// actors/ use these types and stay framework-free. Each struct is followed by
+// its `inspect` overload, which CAF finds by ADL when it serializes a message;
+// every type is registered once, in messages/registry.cpp.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace cafchat {
+
+/// Identifies a server (1..n). 0 means "none" or "every server".
+using server_id = uint32_t;
+
+/// A ballot: (round, node), totally ordered by round first, then node id, so
+/// two proposers never use the same ballot.
+struct ballot {
+  uint64_t round = 0;
+  server_id node = 0;
+
+  bool is_zero() const { return round == 0 && node == 0; }
+  friend bool operator==(const ballot& a, const ballot& b) {
+    return a.round == b.round && a.node == b.node;
+  }
+  friend bool operator!=(const ballot& a, const ballot& b) { return !(a == b); }
+  friend bool operator<(const ballot& a, const ballot& b) {
+    return std::tie(a.round, a.node) < std::tie(b.round, b.node);
+  }
+  friend bool operator>(const ballot& a, const ballot& b) { return b < a; }
+  friend bool operator<=(const ballot& a, const ballot& b) { return !(b < a); }
+  friend bool operator>=(const ballot& a, const ballot& b) { return !(a < b); }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ballot& x) {
+  return f(x.round, x.node);
+}
+
+/// One chat message as its client submitted it. `(client, seq)` identifies it
+/// uniquely: the state machine applies a client's commands once each, in seq
+/// order.
+struct command {
+  uint64_t client = 0; ///< Client id, chosen by the client, stable over reroutes.
+  uint64_t seq = 0;    ///< The client's sequence number, from 1, no gaps.
+  std::string from;    ///< Sender name shown to users.
+  std::string text;    ///< The message, UTF-8, at most `max_text_bytes`.
+
+  friend bool operator==(const command& a, const command& b) {
+    return a.client == b.client && a.seq == b.seq && a.from == b.from
+           && a.text == b.text;
+  }
+  friend bool operator!=(const command& a, const command& b) { return !(a == b); }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, command& x) {
+  return f(x.client, x.seq, x.from, x.text);
+}
+
+/// What a slot holds: a batch of one or more commands, or a no-op that a new
+/// leader uses to fill a hole.
+enum class value_kind : uint8_t { noop = 0, batch = 1 };
+
+struct value {
+  value_kind kind = value_kind::noop;
+  std::vector<command> commands; ///< Empty for a no-op.
+
+  static value noop() { return value{}; }
+  static value of(std::vector<command> cmds) {
+    return value{value_kind::batch, std::move(cmds)};
+  }
+  bool is_noop() const { return kind == value_kind::noop; }
+  /// Bytes of payload, used to bound batches.
+  size_t payload_bytes() const {
+    size_t n = 0;
+    for (auto& c : commands)
+      n += c.from.size() + c.text.size() + 16;
+    return n;
+  }
+  friend bool operator==(const value& a, const value& b) {
+    return a.kind == b.kind && a.commands == b.commands;
+  }
+  friend bool operator!=(const value& a, const value& b) { return !(a == b); }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, value& x) {
+  return f(x.kind, x.commands);
+}
+
+/// A slot an acceptor accepted: reported in a promise so that a new leader
+/// adopts the highest-ballot value of every slot.
+struct accepted_slot {
+  uint64_t slot = 0;
+  ballot bal;
+  value val;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, accepted_slot& x) {
+  return f(x.slot, x.bal, x.val);
+}
+
+// -- phase 1 -----------------------------------------------------------------
+
+/// Phase 1a, proposer -> every acceptor: promise `bal` for every slot from
+/// `first_slot` on. The sender is `bal.node`.
+struct prepare {
+  ballot bal;
+  uint64_t first_slot = 1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, prepare& x) {
+  return f(x.bal, x.first_slot);
+}
+
+/// Phase 1b, acceptor -> proposer `bal.node`: the acceptor promised `bal`
+/// and reports every slot >= `first_slot` it has accepted.
+struct promise {
+  ballot bal;
+  server_id from = 0;
+  uint64_t first_slot = 1;
+  std::vector<accepted_slot> accepted;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, promise& x) {
+  return f(x.bal, x.from, x.first_slot, x.accepted);
+}
+
+// -- phase 2 -----------------------------------------------------------------
+
+/// Phase 2a, proposer -> every acceptor: accept `val` in `slot` at `bal`.
+struct accept {
+  ballot bal;
+  uint64_t slot = 0;
+  value val;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, accept& x) {
+  return f(x.bal, x.slot, x.val);
+}
+
+/// Phase 2b, acceptor -> proposer `bal.node`: `slot` accepted at `bal`.
+struct accepted {
+  ballot bal;
+  uint64_t slot = 0;
+  server_id from = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, accepted& x) {
+  return f(x.bal, x.slot, x.from);
+}
+
+/// Acceptor -> proposer: the request at `rejected` lost to the higher ballot
+/// `promised`. `slot` is 0 for a rejected prepare.
+struct nack {
+  ballot rejected;
+  ballot promised;
+  uint64_t slot = 0;
+  server_id from = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, nack& x) {
+  return f(x.rejected, x.promised, x.slot, x.from);
+}
+
+// -- learning ----------------------------------------------------------------
+
+/// Proposer -> every learner: `val` is chosen in `slot`.
+struct decide {
+  uint64_t slot = 0;
+  value val;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, decide& x) {
+  return f(x.slot, x.val);
+}
+
+/// Acceptor -> every learner (only with `learn = votes`): the acceptor
+/// accepted `val` in `slot` at `bal`. A learner that counts a majority of
+/// these for one ballot knows the value is chosen, one hop before `decide`.
+struct learn {
+  ballot bal;
+  uint64_t slot = 0;
+  server_id from = 0;
+  value val;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, learn& x) {
+  return f(x.bal, x.slot, x.from, x.val);
+}
+
+// -- leader liveness ---------------------------------------------------------
+
+/// Leader -> every proposer, every heartbeat interval: "I lead at `bal`, and
+/// every slot up to `chosen_upto` is chosen."
+struct heartbeat {
+  ballot bal;
+  server_id from = 0;
+  uint64_t chosen_upto = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, heartbeat& x) {
+  return f(x.bal, x.from, x.chosen_upto);
+}
+
+/// Proposer -> leader: answer to a heartbeat. `bal` is the highest ballot the
+/// follower knows; a stale leader steps down on seeing a higher one.
+struct heartbeat_reply {
+  ballot bal;
+  server_id from = 0;
+  uint64_t chosen_upto = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, heartbeat_reply& x) {
+  return f(x.bal, x.from, x.chosen_upto);
+}
+
+/// Would-be candidate -> every proposer: "may I start phase 1 with a round
+/// above `round`?" Granted only by a proposer that has not heard from a live
+/// leader for an election timeout, so a server that can send but not receive
+/// cannot force elections on a healthy cluster (etcd's PreVote).
+struct prevote_request {
+  server_id from = 0;
+  uint64_t round = 0;
+  uint64_t chosen_upto = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, prevote_request& x) {
+  return f(x.from, x.round, x.chosen_upto);
+}
+
+struct prevote_reply {
+  server_id from = 0;
+  uint64_t round = 0;
+  bool granted = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, prevote_reply& x) {
+  return f(x.from, x.round, x.granted);
+}
+
+/// Proposer -> leader's proposer: client commands to order. `from` is the
+/// forwarding server.
+struct forward {
+  server_id from = 0;
+  std::vector<command> commands;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forward& x) {
+  return f(x.from, x.commands);
+}
+
+// -- catch-up ----------------------------------------------------------------
+
+/// Learner -> peer learner: send me the chosen values of up to `max_slots`
+/// slots from `first_slot` on.
+struct catchup_request {
+  server_id from = 0;
+  uint64_t first_slot = 1;
+  uint32_t max_slots = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, catchup_request& x) {
+  return f(x.from, x.first_slot, x.max_slots);
+}
+
+/// Learner -> learner: chosen values, in slot order, contiguous from the
+/// requested slot; `chosen_upto` is the sender's contiguous chosen prefix.
+struct catchup_reply {
+  server_id from = 0;
+  std::vector<decide> slots;
+  uint64_t chosen_upto = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, catchup_reply& x) {
+  return f(x.from, x.slots, x.chosen_upto);
+}
+
+} // namespace cafchat

@@ -1,0 +1,97 @@
+#include <catch2/catch.hpp>
+
+#include "actors/learner/learner_core.hpp"
+#include "tests/core/helpers.hpp"
+
+using namespace cafchat;
+using namespace cafchat::test;
+
+namespace {
+
+learner_options opts(bool check = true) {
+  learner_options o;
+  o.id = 1;
+  o.servers = {1, 2, 3};
+  o.catchup_ticks = 3;
+  o.catchup_max_slots = 10;
+  o.check = check;
+  return o;
+}
+
+value v(const char* text) {
+  return value::of({command{1, 1, "a", text}});
+}
+
+std::vector<uint64_t> slots(const learner_output& out) {
+  std::vector<uint64_t> xs;
+  for (auto& d : out.deliver)
+    xs.push_back(d.slot);
+  return xs;
+}
+
+} // namespace
+
+TEST_CASE("learner: decided slots are delivered in slot order") {
+  learner_core l{opts(), 0};
+  CHECK(slots(l.handle(decide{2, v("b")})).empty());
+  CHECK(slots(l.handle(decide{3, v("c")})).empty());
+  CHECK(slots(l.handle(decide{1, v("a")})) == std::vector<uint64_t>{1, 2, 3});
+  CHECK(l.delivered_upto() == 3);
+  CHECK(slots(l.handle(decide{2, v("b")})).empty()); // again: nothing new
+}
+
+// Paxos Made Simple, 2.3: a learner finds out that a value has been chosen
+// when a majority of acceptors have accepted it (in one proposal).
+TEST_CASE("learner: a majority of acceptors in one ballot chooses a value") {
+  learner_core l{opts(), 0};
+  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).deliver.empty());
+  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).deliver.empty()); // same acceptor
+  CHECK(l.handle(learn{{2, 2}, 1, 2, v("y")}).deliver.empty()); // other ballot
+  auto out = l.handle(learn{{1, 1}, 1, 3, v("x")});
+  REQUIRE(out.deliver.size() == 1);
+  CHECK(out.deliver[0].val == v("x"));
+}
+
+TEST_CASE("learner: votes split across ballots choose nothing") {
+  learner_core l{opts(), 0};
+  l.handle(learn{{1, 1}, 1, 1, v("x")});
+  l.handle(learn{{2, 2}, 1, 2, v("y")});
+  l.handle(learn{{3, 3}, 1, 3, v("z")});
+  CHECK(l.delivered_upto() == 0);
+}
+
+TEST_CASE("learner: a stalled learner asks the leader, then the other peers") {
+  learner_core l{opts(), 4};
+  l.hint(9, 3);
+  std::vector<outgoing> asked;
+  for (int i = 0; i < 9; ++i)
+    for (auto& o : l.tick().send)
+      asked.push_back(o);
+  REQUIRE(asked.size() == 3);
+  CHECK(asked[0].to == 3); // the leader first
+  auto& req = std::get<catchup_request>(asked[0].msg);
+  CHECK(req.first_slot == 5);
+  CHECK(req.max_slots == 10);
+  CHECK(asked[1].to != 1); // never itself
+  CHECK(asked[2].to != 1);
+  CHECK(asked[1].to != asked[2].to);
+  // A reply fills the gap.
+  auto out = l.handle(catchup_reply{2, {{5, v("5")}, {6, v("6")}}, 6});
+  CHECK(slots(out) == std::vector<uint64_t>{5, 6});
+}
+
+TEST_CASE("learner: an up-to-date learner asks nobody") {
+  learner_core l{opts(), 0};
+  l.handle(decide{1, v("a")});
+  for (int i = 0; i < 10; ++i)
+    CHECK(l.tick().send.empty());
+}
+
+TEST_CASE("learner: a slot decided twice with different values is caught") {
+  learner_core l{opts(true), 0};
+  l.handle(decide{1, v("a")});
+  CHECK_NOTHROW(l.handle(decide{1, v("a")}));
+  CHECK_THROWS_AS(l.handle(decide{1, v("b")}), std::logic_error);
+  l.handle(decide{3, v("c")});
+  CHECK_THROWS_AS(l.handle(decide{3, v("d")}), std::logic_error);
+}

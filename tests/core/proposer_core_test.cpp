@@ -1,0 +1,321 @@
+#include <catch2/catch.hpp>
+
+#include "actors/proposer/proposer_core.hpp"
+#include "tests/core/helpers.hpp"
+
+using namespace cafchat;
+using namespace cafchat::test;
+
+namespace {
+
+proposer_options opts(server_id id, bool prevote = false, uint32_t window = 4,
+                      uint32_t batch = 1) {
+  proposer_options o;
+  o.id = id;
+  o.servers = {1, 2, 3};
+  o.heartbeat_ticks = 2;
+  o.election_ticks = 10;
+  o.retry_ticks = 3;
+  o.window = window;
+  o.batch_max = batch;
+  o.prevote = prevote;
+  o.seed = 42;
+  return o;
+}
+
+value batch_of(std::initializer_list<command> cs) {
+  return value::of(std::vector<command>(cs));
+}
+
+/// Runs phase 1 to completion with promises from `voters` (empty reports).
+proposer_output elect(proposer_core& p, std::vector<server_id> voters = {1, 2}) {
+  auto out = p.campaign();
+  auto prep = sent<prepare>(out.send);
+  REQUIRE(prep.size() == 1);
+  proposer_output last;
+  for (auto v : voters)
+    last = p.handle(promise{prep[0].bal, v, prep[0].first_slot, {}});
+  REQUIRE(p.role() == proposer_role::leader);
+  return last;
+}
+
+} // namespace
+
+TEST_CASE("proposer: phase 1 prepares a fresh ballot for every open slot") {
+  proposer_core p{opts(2), 5};
+  auto out = p.campaign();
+  CHECK(p.role() == proposer_role::candidate);
+  auto prep = sent_envelopes<prepare>(out.send);
+  REQUIRE(prep.size() == 1);
+  CHECK(prep[0].to == all_servers);
+  auto& msg = std::get<prepare>(prep[0].msg);
+  CHECK(msg.bal == ballot{1, 2});
+  CHECK(msg.first_slot == 6); // slots up to 5 are known chosen
+}
+
+// Paxos Made Simple, 2.2: a proposer that received promises from a majority
+// proposes, per slot, "the value of the highest-numbered proposal among the
+// responses, or is any value selected by the proposer if the responders
+// reported no proposals".
+TEST_CASE("proposer: a new leader adopts the highest-ballot value per slot "
+          "and fills holes with no-ops") {
+  proposer_core p{opts(1)};
+  auto out = p.campaign();
+  auto b = sent<prepare>(out.send).at(0).bal;
+  auto a = batch_of({cmd(7, 1, "a")});
+  auto bb = batch_of({cmd(8, 1, "b")});
+  auto c = batch_of({cmd(9, 1, "c")});
+  p.handle(promise{b, 2, 1, {{1, {1, 2}, a}, {3, {1, 2}, c}}});
+  CHECK(p.role() == proposer_role::candidate);
+  auto lead = p.handle(promise{b, 3, 1, {{1, {0, 3}, bb}}});
+  CHECK(p.role() == proposer_role::leader);
+  auto accepts = sent<accept>(lead.send);
+  REQUIRE(accepts.size() == 3);
+  CHECK(accepts[0].slot == 1);
+  CHECK(accepts[0].val == a);       // (1,2) beats (0,3)
+  CHECK(accepts[1].slot == 2);
+  CHECK(accepts[1].val.is_noop());  // a hole
+  CHECK(accepts[2].slot == 3);
+  CHECK(accepts[2].val == c);
+  for (auto& x : accepts)
+    CHECK(x.bal == b);
+  CHECK(p.next_slot() == 4);
+  CHECK(sent<heartbeat>(lead.send).size() == 1); // announces itself at once
+}
+
+TEST_CASE("proposer: promises for another ballot or from the same acceptor "
+          "do not make a majority") {
+  proposer_core p{opts(1)};
+  auto b = sent<prepare>(p.campaign().send).at(0).bal;
+  p.handle(promise{b, 2, 1, {}});
+  p.handle(promise{b, 2, 1, {}});             // duplicate
+  p.handle(promise{ballot{9, 3}, 3, 1, {}});  // someone else's ballot
+  CHECK(p.role() == proposer_role::candidate);
+  p.handle(promise{b, 3, 1, {}});
+  CHECK(p.role() == proposer_role::leader);
+}
+
+TEST_CASE("proposer: after a nack it backs off, then retries with a higher "
+          "ballot") {
+  proposer_core p{opts(1)};
+  auto b = sent<prepare>(p.campaign().send).at(0).bal;
+  p.handle(nack{b, ballot{7, 3}, 0, 2});
+  CHECK(p.role() == proposer_role::follower);
+  CHECK(p.leader() == 0);
+  CHECK(p.max_seen() == ballot{7, 3});
+  ballot retry;
+  for (int i = 0; i < 200 && retry.is_zero(); ++i) {
+    auto out = p.tick();
+    for (auto& x : sent<prepare>(out.send))
+      retry = x.bal;
+  }
+  CHECK(retry == ballot{8, 1});
+}
+
+TEST_CASE("proposer: a phase 1 without a majority times out and retries "
+          "higher") {
+  proposer_core p{opts(1)};
+  auto b1 = sent<prepare>(p.campaign().send).at(0).bal;
+  ballot b2;
+  for (int i = 0; i < 200 && b2.is_zero(); ++i)
+    for (auto& x : sent<prepare>(p.tick().send))
+      b2 = x.bal;
+  CHECK(b2 > b1);
+}
+
+TEST_CASE("proposer: a majority of accepted in one ballot chooses the value") {
+  proposer_core p{opts(1)};
+  elect(p);
+  auto out = p.submit({cmd(5, 1)});
+  auto acc = sent<accept>(out.send);
+  REQUIRE(acc.size() == 1);
+  auto b = acc[0].bal;
+  CHECK(sent<decide>(p.handle(accepted{b, acc[0].slot, 2}).send).empty());
+  // the same acceptor again, or another ballot, is not a majority
+  CHECK(sent<decide>(p.handle(accepted{b, acc[0].slot, 2}).send).empty());
+  CHECK(sent<decide>(p.handle(accepted{{0, 3}, acc[0].slot, 3}).send).empty());
+  auto done = p.handle(accepted{b, acc[0].slot, 3});
+  auto d = sent<decide>(done.send);
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].slot == acc[0].slot);
+  CHECK(d[0].val == batch_of({cmd(5, 1)}));
+  CHECK(p.chosen_upto() == acc[0].slot);
+  CHECK(p.in_flight() == 0);
+}
+
+TEST_CASE("proposer: the window bounds slots in flight, and waiting commands "
+          "go out in batches") {
+  proposer_core p{opts(1, false, /*window*/ 2, /*batch*/ 3)};
+  elect(p);
+  auto out = p.submit({cmd(1, 1)});
+  out = p.submit({cmd(1, 2)});
+  CHECK(p.in_flight() == 2);
+  // The window is full: these wait and form one batch later.
+  p.submit({cmd(1, 3), cmd(1, 4), cmd(1, 5), cmd(1, 6)});
+  CHECK(p.in_flight() == 2);
+  CHECK(p.pending() == 4);
+  auto b = p.current_ballot();
+  p.handle(accepted{b, 1, 1});
+  auto freed = p.handle(accepted{b, 1, 2});
+  auto acc = sent<accept>(freed.send);
+  REQUIRE(acc.size() == 1);
+  CHECK(acc[0].val.commands.size() == 3); // batch_max
+  CHECK(p.pending() == 1);
+}
+
+TEST_CASE("proposer: a lone command goes out at once, without waiting for a "
+          "batch to fill") {
+  proposer_core p{opts(1, false, 4, 100)};
+  elect(p);
+  auto acc = sent<accept>(p.submit({cmd(1, 1)}).send);
+  REQUIRE(acc.size() == 1);
+  CHECK(acc[0].val.commands.size() == 1);
+}
+
+TEST_CASE("proposer: an unanswered accept is sent again after retry_ticks") {
+  proposer_core p{opts(1)};
+  elect(p);
+  auto slot = sent<accept>(p.submit({cmd(1, 1)}).send).at(0).slot;
+  size_t resent = 0;
+  for (int i = 0; i < 3; ++i)
+    for (auto& a : sent<accept>(p.tick().send))
+      if (a.slot == slot)
+        ++resent;
+  CHECK(resent == 1);
+}
+
+TEST_CASE("proposer: a leader heartbeats every heartbeat_ticks") {
+  proposer_core p{opts(1)};
+  elect(p);
+  size_t beats = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto out = p.tick();
+    beats += sent<heartbeat>(out.send).size();
+    p.handle(heartbeat_reply{p.current_ballot(), 2, 0}); // keep CheckQuorum happy
+  }
+  CHECK(beats == 3);
+  CHECK(p.role() == proposer_role::leader);
+}
+
+TEST_CASE("proposer: CheckQuorum makes a leader nobody answers step down") {
+  proposer_core p{opts(1)};
+  elect(p);
+  for (int i = 0; i < 10; ++i)
+    p.tick();
+  CHECK(p.role() == proposer_role::follower);
+}
+
+TEST_CASE("proposer: a heartbeat makes a follower forward commands to the "
+          "leader") {
+  proposer_core p{opts(2)};
+  p.handle(heartbeat{{3, 3}, 3, 4});
+  CHECK(p.leader() == 3);
+  CHECK(p.chosen_upto() == 4);
+  auto out = p.submit({cmd(1, 1)});
+  auto f = sent_envelopes<forward>(out.send);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].to == 3);
+  CHECK(std::get<forward>(f[0].msg).commands.size() == 1);
+}
+
+TEST_CASE("proposer: a stale leader learns of the higher ballot and steps "
+          "down") {
+  proposer_core old{opts(1)};
+  elect(old);
+  proposer_core follower{opts(2)};
+  follower.handle(heartbeat{{5, 3}, 3, 0});
+  auto reply = sent<heartbeat_reply>(
+    follower.handle(heartbeat{old.current_ballot(), 1, 0}).send);
+  REQUIRE(reply.size() == 1);
+  CHECK(reply[0].bal == ballot{5, 3});
+  old.handle(reply[0]);
+  CHECK(old.role() == proposer_role::follower);
+}
+
+TEST_CASE("proposer: a leader that steps down queues its in-flight commands "
+          "again") {
+  proposer_core p{opts(1)};
+  elect(p);
+  p.submit({cmd(1, 1)});
+  p.submit({cmd(1, 2)});
+  p.handle(nack{p.current_ballot(), {9, 2}, 1, 2});
+  CHECK(p.role() == proposer_role::follower);
+  CHECK(p.pending() == 2);
+  // ... and forwards them once it knows the new leader.
+  auto out = p.handle(heartbeat{{9, 2}, 2, 0});
+  auto f = sent<forward>(out.send);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].commands.size() == 2);
+  CHECK(f[0].commands[0].seq == 1);
+}
+
+TEST_CASE("proposer: PreVote is refused while a leader is alive") {
+  proposer_core p{opts(2, true)};
+  p.handle(heartbeat{{1, 1}, 1, 0});
+  auto r = sent<prevote_reply>(p.handle(prevote_request{3, 2, 0}).send);
+  REQUIRE(r.size() == 1);
+  CHECK_FALSE(r[0].granted);
+  for (int i = 0; i < 10; ++i) // a full election timeout without heartbeats
+    p.tick();
+  r = sent<prevote_reply>(p.handle(prevote_request{3, 2, 0}).send);
+  CHECK(r.at(0).granted);
+}
+
+TEST_CASE("proposer: PreVote needs a majority before any ballot is used") {
+  proposer_core p{opts(1, true)};
+  auto out = p.campaign();
+  CHECK(p.role() == proposer_role::precandidate);
+  CHECK(sent<prepare>(out.send).empty());
+  CHECK(sent<prevote_request>(out.send).size() == 2);
+  // Refusals leave the ballot alone: an isolated server cannot inflate it.
+  p.handle(prevote_reply{2, 1, false});
+  CHECK(p.max_seen().is_zero());
+  auto go = p.handle(prevote_reply{3, 1, true});
+  CHECK(p.role() == proposer_role::candidate);
+  CHECK(sent<prepare>(go.send).size() == 1);
+}
+
+TEST_CASE("proposer: a follower with work and no leader runs for leader") {
+  proposer_core p{opts(3, true)};
+  auto out = p.submit({cmd(1, 1)});
+  CHECK(p.role() == proposer_role::precandidate);
+  CHECK(p.pending() == 1);
+}
+
+TEST_CASE("proposer: a skipped slot is filled with a no-op") {
+  proposer_core p{opts(1)};
+  elect(p);
+  CHECK(p.skip_slot());
+  auto acc = sent<accept>(p.submit({cmd(1, 1)}).send);
+  REQUIRE(acc.size() == 1);
+  CHECK(acc[0].slot == 2); // slot 1 left empty
+  std::vector<accept> filled;
+  for (int i = 0; i < 3; ++i)
+    for (auto& a : sent<accept>(p.tick().send))
+      if (a.slot == 1)
+        filled.push_back(a);
+  REQUIRE(filled.size() == 1);
+  CHECK(filled[0].val.is_noop());
+}
+
+TEST_CASE("proposer: learned slots are never proposed again") {
+  proposer_core p{opts(1)};
+  p.learned(10);
+  auto prep = sent<prepare>(p.campaign().send);
+  CHECK(prep.at(0).first_slot == 11);
+  p.handle(promise{prep[0].bal, 1, 11, {}});
+  auto lead = p.handle(promise{prep[0].bal, 2, 11, {}});
+  CHECK(p.next_slot() == 11);
+  CHECK(sent<accept>(p.submit({cmd(1, 1)}).send).at(0).slot == 11);
+}
+
+TEST_CASE("proposer: the transition check catches a slot proposed twice "
+          "differently in one ballot") {
+  proposer_core p{opts(1)};
+  elect(p);
+  p.submit({cmd(1, 1)});
+  auto before = p.snap();
+  CHECK_NOTHROW(p.check_transition(before));
+  before.proposals[1] = batch_of({cmd(2, 2, "other")});
+  CHECK_THROWS_AS(p.check_transition(before), std::logic_error);
+}
