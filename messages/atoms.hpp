@@ -23,6 +23,18 @@ using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
 using peer_atom = caf::atom_constant<caf::atom("peer")>;
 /// Operator: make the leader skip one slot.
 using skip_atom = caf::atom_constant<caf::atom("skip")>;
+/// Start an election now (tests, and a proposer told to lead).
+using campaign_atom = caf::atom_constant<caf::atom("campaign")>;
+/// Learner: report your progress to this (new) local proposer.
+using bind_atom = caf::atom_constant<caf::atom("bind")>;
+/// One-process wiring: these are your peer hosts.
+using hosts_atom = caf::atom_constant<caf::atom("hosts")>;
+/// Client: how many of your commands are not yet acknowledged?
+using pending_atom = caf::atom_constant<caf::atom("pending")>;
+/// Client: send this text as a chat message.
+using say_atom = caf::atom_constant<caf::atom("say")>;
+/// Server front: describe yourself (answers a server_info).
+using info_atom = caf::atom_constant<caf::atom("info")>;
 /// Client-side retry timer.
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 

@@ -45,7 +45,7 @@ acceptor_output acceptor_core::handle(const prepare& msg) {
 
 acceptor_output acceptor_core::handle(const accept& msg) {
   acceptor_output out;
-  if (msg.bal < state_.promised) {
+  if (msg.bal < state_.promised && !broken_) {
     out.reply = nack{msg.bal, state_.promised, msg.slot, id_};
     return out;
   }
@@ -54,6 +54,8 @@ acceptor_output acceptor_core::handle(const accept& msg) {
     out.writes.promised = msg.bal;
   }
   auto& slot = state_.accepted[msg.slot];
+  if (broken_ && slot.slot == msg.slot && slot.bal > msg.bal)
+    slot.bal = ballot{}; // let the broken accept overwrite a higher one
   // A retransmitted accept at the same ballot carries the same value (one
   // proposer per ballot, one value per slot and ballot): nothing to rewrite.
   if (slot.slot != msg.slot || slot.bal != msg.bal) {

@@ -52,6 +52,10 @@ class acceptor_core {
 public:
   acceptor_core(server_id id, acceptor_state initial);
 
+  /// TEST ONLY: accept below the promise, breaking Paxos. The simulation's
+  /// checker must catch the disagreement this causes (tests/sim).
+  void break_accept_rule(bool on) { broken_ = on; }
+
   // -- phase 1 ---------------------------------------------------------------
   acceptor_output handle(const prepare& msg);
 
@@ -80,6 +84,7 @@ public:
 private:
   server_id id_;
   acceptor_state state_;
+  bool broken_ = false;
 };
 
 } // namespace cafchat

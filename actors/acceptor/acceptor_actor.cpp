@@ -1,0 +1,125 @@
+#include "actors/acceptor/acceptor_actor.hpp"
+
+#include <optional>
+
+#include "caf/event_based_actor.hpp"
+
+#include "actors/acceptor/acceptor_core.hpp"
+#include "actors/common/actor_util.hpp"
+#include "messages/atoms.hpp"
+
+namespace cafchat {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<acceptor_actor_state>*;
+
+/// Runs `f` on the core, checking invariants around it when asked to.
+template <class F>
+acceptor_output run_core(self_ptr self, const acceptor_config& cfg, F f) {
+  auto& core = *self->state.core;
+  if (!cfg.check_invariants)
+    return f(core);
+  auto before = core.state();
+  auto out = f(core);
+  core.check_transition(before);
+  return out;
+}
+
+void buffer(self_ptr self, acceptor_output&& out, server_id proposer,
+            const std::optional<learn>& vote) {
+  auto& st = self->state;
+  st.writes.merge(std::move(out.writes));
+  std::visit(
+    [&](auto& reply) {
+      using T = std::decay_t<decltype(reply)>;
+      if constexpr (!std::is_same_v<T, std::monostate>)
+        st.replies.push_back({proposer, std::move(reply)});
+    },
+    out.reply);
+  if (vote && !st.replies.empty()
+      && std::holds_alternative<accepted>(st.replies.back().msg))
+    st.replies.push_back({all_servers, *vote});
+  if (!st.flush_queued) {
+    st.flush_queued = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+void flush(self_ptr self, const acceptor_config& cfg) {
+  auto& st = self->state;
+  st.flush_queued = false;
+  if (!st.writes.empty()) {
+    cfg.storage->write(st.writes); // durable before any reply leaves
+    st.writes = acceptor_writes{};
+  }
+  auto replies = std::move(st.replies);
+  st.replies.clear();
+  for (auto& r : replies)
+    st.links.send(self, r);
+}
+
+void log_reply(self_ptr self, const acceptor_config& cfg,
+               const acceptor_output& out) {
+  if (!cfg.log->enabled())
+    return;
+  auto t = now_ms(self);
+  if (auto p = std::get_if<promise>(&out.reply))
+    cfg.log->event(t, cfg.id, "promise")
+      .field("ballot", p->bal)
+      .field("to", p->bal.node)
+      .field("first_slot", p->first_slot)
+      .field("reported", static_cast<uint64_t>(p->accepted.size()));
+  else if (auto a = std::get_if<accepted>(&out.reply))
+    cfg.log->event(t, cfg.id, "accepted")
+      .field("ballot", a->bal)
+      .field("slot", a->slot);
+  else if (auto n = std::get_if<nack>(&out.reply))
+    cfg.log->event(t, cfg.id, "rejection")
+      .field("ballot", n->rejected)
+      .field("higher", n->promised)
+      .field("slot", n->slot)
+      .field("to", n->rejected.node);
+}
+
+} // namespace
+
+caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
+                             acceptor_config cfg) {
+  drop_unexpected(self);
+  if (!cfg.log)
+    cfg.log = event_log::null();
+  self->state.core.emplace(cfg.id, cfg.storage->load());
+  self->state.core->break_accept_rule(cfg.break_accept_rule);
+  self->state.links = peer_links{cfg.id, cfg.simulator};
+  for (auto& p : cfg.peers)
+    self->state.links.update(p);
+  return {
+    // -- phase 1 -------------------------------------------------------------
+    [=](const prepare& msg) {
+      auto out = run_core(self, cfg,
+                          [&](acceptor_core& c) { return c.handle(msg); });
+      log_reply(self, cfg, out);
+      buffer(self, std::move(out), msg.bal.node, std::nullopt);
+    },
+    // -- phase 2 -------------------------------------------------------------
+    [=](const accept& msg) {
+      auto out = run_core(self, cfg,
+                          [&](acceptor_core& c) { return c.handle(msg); });
+      log_reply(self, cfg, out);
+      std::optional<learn> vote;
+      if (cfg.learn_votes)
+        vote = learn{msg.bal, msg.slot, cfg.id, msg.val};
+      buffer(self, std::move(out), msg.bal.node, vote);
+    },
+    // -- group commit --------------------------------------------------------
+    [=](flush_atom) { flush(self, cfg); },
+    // -- peers ---------------------------------------------------------------
+    [=](peer_atom, const server_info& info) {
+      self->state.links.update(info);
+    },
+    [=](status_atom) { return self->state.core->promised(); },
+  };
+}
+
+} // namespace cafchat

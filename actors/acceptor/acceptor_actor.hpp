@@ -1,0 +1,54 @@
+#pragma once
+
+// The acceptor actor: a thin CAF shell around acceptor_core.
+//
+//   prepare / accept --> core --> buffer (writes, replies) --+
+//                                                            | flush (queued
+//   ... more prepares/accepts already in the mailbox ...     | behind them)
+//                                                            v
+//                               storage.write(all writes); send all replies
+//
+// Durability before replies: no promise, accepted or learn message leaves
+// before the write that justifies it is durable. Group commit falls out of
+// the flush being queued behind the mailbox: one sync covers every request
+// that arrived together.
+
+#include <memory>
+#include <vector>
+
+#include "caf/stateful_actor.hpp"
+#include <optional>
+
+#include "actors/acceptor/acceptor_core.hpp"
+#include "actors/common/event_log.hpp"
+#include "actors/common/peer_links.hpp"
+#include "actors/storage/storage.hpp"
+
+namespace cafchat {
+
+struct acceptor_config {
+  server_id id = 0;
+  std::shared_ptr<acceptor_storage> storage;
+  bool learn_votes = false;      ///< Also tell every learner (learn = votes).
+  bool check_invariants = false; ///< Check the core after every handler.
+  /// Test-only fault: accept below the promise (proves the checker has teeth).
+  bool break_accept_rule = false;
+  event_log_ptr log;
+  caf::actor simulator;
+  std::vector<server_info> peers;
+};
+
+struct acceptor_actor_state {
+  static inline const char* name = "acceptor";
+  std::optional<acceptor_core> core;
+  peer_links links;
+  // Group commit: what the next flush makes durable, then sends.
+  acceptor_writes writes;
+  std::vector<outgoing> replies;
+  bool flush_queued = false;
+};
+
+caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
+                             acceptor_config cfg);
+
+} // namespace cafchat

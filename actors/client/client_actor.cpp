@@ -1,0 +1,193 @@
+#include "actors/client/client_actor.hpp"
+
+#include <deque>
+
+#include "caf/event_based_actor.hpp"
+
+#include "actors/common/actor_util.hpp"
+#include "actors/session/client_session.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+
+namespace cafchat {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<client_state>*;
+
+void notify(const client_config& cfg, client_notice n) {
+  if (cfg.listener)
+    cfg.listener->on_notice(n);
+}
+
+void connect(self_ptr self, const client_config& cfg, server_id failed);
+
+void schedule_reconnect(self_ptr self, const client_config& cfg,
+                        server_id failed) {
+  auto attempt = self->state.attempt;
+  self->delayed_send(self, ms(cfg.reconnect_ms), retry_atom::value, attempt,
+                     failed);
+}
+
+void resend_pending(self_ptr self) {
+  auto& st = self->state;
+  for (auto& c : st.pending)
+    self->send(st.session, submit{c});
+}
+
+void on_welcome(self_ptr self, const client_config& cfg, welcome& w) {
+  auto& st = self->state;
+  st.state = client_state::phase::connected;
+  st.session = w.session;
+  st.server = w.server;
+  st.max_text_bytes = w.max_text_bytes;
+  st.told_waiting = false;
+  self->monitor(st.session);
+  notify(cfg, {"connected", w.server, 0, {}});
+  resend_pending(self);
+}
+
+void connect(self_ptr self, const client_config& cfg, server_id failed) {
+  auto& st = self->state;
+  st.state = client_state::phase::connecting;
+  st.session = caf::actor{};
+  auto attempt = ++st.attempt;
+  auto timeout = ms(cfg.connect_timeout_ms);
+  self
+    ->request(cfg.load_balancer, timeout,
+              assign_request{cfg.id, cfg.name, caf::actor_cast<caf::actor>(self),
+                             failed})
+    .then(
+      [=](assignment& a) {
+        if (self->state.attempt != attempt)
+          return;
+        auto front = a.server.front;
+        self
+          ->request(front, timeout,
+                    hello{cfg.id, cfg.name, self->state.last_index,
+                          caf::actor_cast<caf::actor>(self)})
+          .then(
+            [=](welcome& w) {
+              if (self->state.attempt == attempt)
+                on_welcome(self, cfg, w);
+            },
+            [=](caf::error&) {
+              if (self->state.attempt == attempt)
+                schedule_reconnect(self, cfg, a.server.id);
+            });
+      },
+      [=](caf::error& e) {
+        if (self->state.attempt != attempt)
+          return;
+        if (!self->state.told_waiting) {
+          self->state.told_waiting = true;
+          notify(cfg, {"waiting", 0, 0, describe(e)});
+        }
+        schedule_reconnect(self, cfg, failed);
+      });
+}
+
+void on_entries(self_ptr self, const client_config& cfg,
+                const std::vector<chat_entry>& entries) {
+  auto& st = self->state;
+  std::vector<chat_entry> fresh;
+  uint64_t own = st.acked;
+  for (auto& e : entries) {
+    if (e.index <= st.last_index)
+      continue; // seen before a reroute
+    if (e.index != st.last_index + 1)
+      notify(cfg, {"gap", st.server, e.index,
+                   "history jumped from " + std::to_string(st.last_index)
+                     + " to " + std::to_string(e.index)});
+    st.last_index = e.index;
+    if (e.client == cfg.id)
+      own = std::max(own, e.seq);
+    fresh.push_back(e);
+  }
+  if (!fresh.empty() && cfg.listener)
+    cfg.listener->on_entries(fresh);
+  if (own > st.acked) {
+    st.acked = own;
+    while (!st.pending.empty() && st.pending.front().seq <= own)
+      st.pending.pop_front();
+    if (cfg.listener)
+      cfg.listener->on_acknowledged(own);
+  }
+}
+
+} // namespace
+
+caf::behavior client_actor(caf::stateful_actor<client_state>* self,
+                           client_config cfg) {
+  drop_unexpected(self);
+  self->state.max_text_bytes = cfg.max_text_bytes;
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    if (st.session && dm.source == st.session.address()) {
+      auto lost = st.server;
+      notify(cfg, {"server_lost", lost, 0,
+                   "rerouting; " + std::to_string(st.pending.size())
+                     + " message(s) to resend"});
+      connect(self, cfg, lost);
+    }
+  });
+  connect(self, cfg, 0);
+  self->delayed_send(self, ms(cfg.retry_ms), retry_atom::value);
+  return {
+    [=](say_atom, const std::string& text) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      auto why = validate_text(text, st.max_text_bytes);
+      if (!why.empty())
+        return make_chat_error(chat_errc::oversize, why);
+      if (st.pending.size() >= cfg.pending_max)
+        return make_chat_error(chat_errc::not_ready,
+                               "too many unacknowledged messages");
+      command c{cfg.id, st.next_seq++, cfg.name, text};
+      st.pending.push_back(c);
+      if (st.state == client_state::phase::connected)
+        self->send(st.session, submit{std::move(c)});
+      return st.pending.back().seq;
+    },
+    [=](const delivered& msg) { on_entries(self, cfg, msg.entries); },
+    [=](const acknowledged& msg) {
+      // Also implied by the entries themselves; this only trims sooner.
+      auto& st = self->state;
+      if (msg.client != cfg.id || msg.seq <= st.acked)
+        return;
+      st.acked = msg.seq;
+      while (!st.pending.empty() && st.pending.front().seq <= msg.seq)
+        st.pending.pop_front();
+      if (cfg.listener)
+        cfg.listener->on_acknowledged(msg.seq);
+    },
+    [=](const rejected& msg) {
+      notify(cfg, {"rejected", self->state.server, msg.seq, msg.reason});
+    },
+    [=](pending_atom) {
+      auto& st = self->state;
+      return std::vector<command>(st.pending.begin(), st.pending.end());
+    },
+    [=](retry_atom, uint64_t attempt, server_id failed) {
+      // Reconnect timer of one connection attempt.
+      if (self->state.attempt == attempt
+          && self->state.state == client_state::phase::connecting)
+        connect(self, cfg, failed);
+    },
+    [=](retry_atom) {
+      // Resend timer: no progress for retry_ms means something was lost.
+      auto& st = self->state;
+      if (st.state == client_state::phase::connected && !st.pending.empty()
+          && st.acked == st.acked_at_last_retry)
+        resend_pending(self);
+      st.acked_at_last_retry = st.acked;
+      self->delayed_send(self, ms(cfg.retry_ms), retry_atom::value);
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      client_placement p{cfg.id, cfg.name, st.server};
+      return p;
+    },
+  };
+}
+
+} // namespace cafchat

@@ -1,0 +1,80 @@
+#pragma once
+
+// The chat client: what a user's shell (or a test, or the benchmark) talks
+// to. It asks the load balancer for a server, opens a session there, sends
+// each message with the next sequence number, and keeps every message until
+// it sees it in the history (acknowledged).
+//
+//   connecting --assignment + welcome--> connected --session down--> connecting
+//        ^   \--refused / timeout: retry after a pause                  |
+//        +----------------------------------------------------------------+
+//
+// On reconnecting it resumes the history after the last index it saw and
+// resends every unacknowledged message in order; the state machine drops the
+// ones that had made it, so the user sees each message once. Without
+// progress for `retry_ms` it resends as well (a lost forward, a leader
+// change).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caf/stateful_actor.hpp"
+#include <deque>
+
+#include "messages/client.hpp"
+#include "messages/control.hpp"
+
+namespace cafchat {
+
+/// Something the user should know about that is not a chat message.
+struct client_notice {
+  std::string event; ///< connected, server_lost, waiting, rejected, ...
+  server_id server = 0;
+  uint64_t seq = 0;
+  std::string detail;
+};
+
+/// Receives what the client sees. Called on the client actor's thread, one
+/// call at a time.
+class client_listener {
+public:
+  virtual ~client_listener() = default;
+  virtual void on_entries(const std::vector<chat_entry>& entries) = 0;
+  virtual void on_notice(const client_notice& notice) = 0;
+  /// Every own message up to `seq` is in the history.
+  virtual void on_acknowledged(uint64_t seq) { static_cast<void>(seq); }
+};
+
+struct client_config {
+  uint64_t id = 0; ///< Unique per client; stable across reroutes.
+  std::string name;
+  caf::actor load_balancer;
+  uint32_t retry_ms = 1000;   ///< Resend unacknowledged after this long.
+  uint32_t connect_timeout_ms = 2000;
+  uint32_t reconnect_ms = 200;
+  uint32_t max_text_bytes = 4096; ///< Until the balancer says otherwise.
+  uint32_t pending_max = 100000;  ///< Unacknowledged messages, at most.
+  std::shared_ptr<client_listener> listener;
+};
+
+struct client_state {
+  static inline const char* name = "client";
+  enum class phase { idle, connecting, connected } state = phase::idle;
+  caf::actor session;
+  server_id server = 0;
+  uint64_t next_seq = 1;
+  uint64_t acked = 0;
+  uint64_t last_index = 0;
+  std::deque<command> pending; ///< Sent, not yet acknowledged, by seq.
+  uint64_t acked_at_last_retry = 0;
+  uint32_t max_text_bytes = 0;
+  bool told_waiting = false;
+  uint64_t attempt = 0; ///< Tells stale connect replies apart.
+};
+
+caf::behavior client_actor(caf::stateful_actor<client_state>* self,
+                           client_config cfg);
+
+} // namespace cafchat

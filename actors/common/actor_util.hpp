@@ -1,0 +1,41 @@
+#pragma once
+
+// Small helpers every role actor uses.
+
+#include <chrono>
+#include <cstdint>
+
+#include "caf/actor.hpp"
+#include "caf/actor_clock.hpp"
+#include "caf/response_promise.hpp"
+#include "caf/result.hpp"
+#include "caf/scheduled_actor.hpp"
+
+namespace cafchat {
+
+/// Drops unexpected asynchronous messages silently and answers unexpected
+/// requests with an error. CAF's default answers even a plain send with an
+/// error message, which kills an event-based sender that has no error handler
+/// (docs/caf-0.17-facts.md, gotcha 1): one stray message must not take down a
+/// peer.
+void drop_unexpected(caf::scheduled_actor* self);
+
+/// Milliseconds on the actor's clock: wall time in production, simulated
+/// time under the test coordinator. Only used to stamp event-log lines.
+int64_t now_ms(caf::scheduled_actor* self);
+
+/// Hands the current request on to `dest`, whose answer (a T, or an error)
+/// goes back to the original requester. A plain `delegate` would do, but its
+/// result type does not name T.
+template <class T, class Self, class... Ts>
+caf::result<T> relay(Self* self, const caf::actor& dest, Ts&&... xs) {
+  auto rp = self->make_response_promise();
+  rp.delegate(dest, std::forward<Ts>(xs)...);
+  return rp;
+}
+
+inline caf::timespan ms(uint64_t n) {
+  return std::chrono::duration_cast<caf::timespan>(std::chrono::milliseconds(n));
+}
+
+} // namespace cafchat

@@ -1,0 +1,50 @@
+#pragma once
+
+// The load balancer (prior system 001): servers register with it; it serves
+// clients only once every configured server has registered, refuses a server
+// id the configuration does not list, and places each client on the live
+// server with the fewest clients. It watches servers and clients, so a dead
+// server gets no new clients and a departed client frees its place. It also
+// answers /who and /status for the whole cluster and relays operator
+// commands (/kill, /restart, /skip-slot) to the server hosts.
+
+#include <vector>
+
+#include "caf/stateful_actor.hpp"
+#include <string>
+#include <map>
+
+#include "actors/common/event_log.hpp"
+#include "messages/control.hpp"
+
+namespace cafchat {
+
+struct load_balancer_config {
+  std::vector<server_id> servers; ///< Every configured server id.
+  uint32_t max_text_bytes = 4096;
+  event_log_ptr log;
+};
+
+struct load_balancer_state {
+  static inline const char* name = "load_balancer";
+  struct server_entry {
+    server_info info;
+    caf::actor host;
+    bool registered = false; ///< Ever registered.
+    bool alive = false;
+    uint32_t clients = 0;
+  };
+  struct client_entry {
+    std::string name;
+    server_id server = 0;
+    caf::actor actor;
+  };
+  std::map<server_id, server_entry> servers;
+  std::map<uint64_t, client_entry> clients;
+  bool ready = false;
+};
+
+caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
+                            load_balancer_config cfg);
+
+} // namespace cafchat

@@ -1,0 +1,151 @@
+#include "actors/proposer/proposer_actor.hpp"
+
+#include <optional>
+
+#include "caf/event_based_actor.hpp"
+
+#include "actors/common/actor_util.hpp"
+#include "messages/atoms.hpp"
+#include "messages/client.hpp"
+
+namespace cafchat {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<proposer_actor_state>*;
+
+void log_output(self_ptr self, const proposer_config& cfg,
+                const proposer_output& out) {
+  auto& log = *cfg.log;
+  if (!log.enabled())
+    return;
+  auto t = now_ms(self);
+  for (auto& o : out.send) {
+    if (auto p = std::get_if<prepare>(&o.msg))
+      log.event(t, cfg.opts.id, "prepare")
+        .field("ballot", p->bal)
+        .field("first_slot", p->first_slot);
+    else if (auto a = std::get_if<accept>(&o.msg))
+      log.event(t, cfg.opts.id, "propose")
+        .field("ballot", a->bal)
+        .field("slot", a->slot)
+        .field("commands", static_cast<uint64_t>(a->val.commands.size()))
+        .field("noop", a->val.is_noop());
+    else if (auto d = std::get_if<decide>(&o.msg))
+      log.event(t, cfg.opts.id, "decision")
+        .field("slot", d->slot)
+        .field("commands", static_cast<uint64_t>(d->val.commands.size()));
+  }
+  for (auto& n : out.notes)
+    log.event(t, cfg.opts.id, n.what)
+      .field("ballot", n.bal)
+      .field("slot", n.slot)
+      .field("count", n.count);
+}
+
+/// Runs `f` on the core (checking invariants when asked), logs, and sends.
+template <class F>
+void step(self_ptr self, const proposer_config& cfg, F f) {
+  auto& core = *self->state.core;
+  proposer_output out;
+  if (cfg.check_invariants) {
+    auto before = core.snap();
+    out = f(core);
+    core.check_transition(before);
+  } else {
+    out = f(core);
+  }
+  log_output(self, cfg, out);
+  for (auto& o : out.send)
+    self->state.links.send(self, o);
+}
+
+} // namespace
+
+caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
+                             proposer_config cfg) {
+  drop_unexpected(self);
+  if (!cfg.log)
+    cfg.log = event_log::null();
+  self->state.core.emplace(cfg.opts);
+  self->state.links = peer_links{cfg.opts.id, cfg.simulator};
+  for (auto& p : cfg.peers)
+    self->state.links.update(p);
+  self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
+  return {
+    // -- client commands -----------------------------------------------------
+    [=](const submit& msg) {
+      step(self, cfg, [&](proposer_core& c) { return c.submit({msg.cmd}); });
+    },
+    [=](const forward& msg) {
+      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+    },
+    // -- leader election -----------------------------------------------------
+    [=](tick_atom) {
+      step(self, cfg, [](proposer_core& c) { return c.tick(); });
+      self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
+    },
+    [=](campaign_atom) {
+      step(self, cfg, [](proposer_core& c) { return c.campaign(); });
+    },
+    [=](const prevote_request& msg) {
+      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+    },
+    [=](const prevote_reply& msg) {
+      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+    },
+    [=](const heartbeat& msg) {
+      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+      if (cfg.learner)
+        self->send(cfg.learner, chosen_atom::value, msg.chosen_upto, msg.from);
+    },
+    [=](const heartbeat_reply& msg) {
+      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+    },
+    // -- phase 1 -------------------------------------------------------------
+    [=](const promise& msg) {
+      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+    },
+    // -- phase 2 -------------------------------------------------------------
+    [=](const accepted& msg) {
+      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+    },
+    [=](const nack& msg) {
+      if (cfg.log->enabled())
+        cfg.log->event(now_ms(self), cfg.opts.id, "rejected")
+          .field("ballot", msg.rejected)
+          .field("higher", msg.promised)
+          .field("slot", msg.slot)
+          .field("from", msg.from);
+      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+    },
+    // -- learning ------------------------------------------------------------
+    [=](learned_atom, uint64_t chosen_upto) {
+      step(self, cfg,
+           [&](proposer_core& c) { return c.learned(chosen_upto); });
+    },
+    // -- operator and peers --------------------------------------------------
+    [=](skip_atom) -> bool {
+      bool ok = self->state.core->skip_slot();
+      if (ok && cfg.log->enabled())
+        cfg.log->event(now_ms(self), cfg.opts.id, "skip_requested");
+      return ok;
+    },
+    [=](peer_atom, const server_info& info) {
+      self->state.links.update(info);
+    },
+    [=](status_atom) {
+      auto& c = *self->state.core;
+      server_status st;
+      st.id = c.id();
+      st.alive = true;
+      st.role = to_string(c.role());
+      st.bal = c.max_seen();
+      st.leader = c.leader();
+      st.chosen_upto = c.chosen_upto();
+      return st;
+    },
+  };
+}
+
+} // namespace cafchat

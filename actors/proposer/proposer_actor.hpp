@@ -1,0 +1,39 @@
+#pragma once
+
+// The proposer actor: a thin CAF shell around proposer_core. It turns a
+// periodic `tick` into core.tick(), feeds every peer message to the core, and
+// sends what the core returns through the peer links. It also relays the
+// leader's chosen prefix (from heartbeats) to its local learner, which then
+// knows whether to catch up.
+
+#include <vector>
+
+#include "caf/stateful_actor.hpp"
+#include <optional>
+
+#include "actors/common/event_log.hpp"
+#include "actors/common/peer_links.hpp"
+#include "actors/proposer/proposer_core.hpp"
+
+namespace cafchat {
+
+struct proposer_config {
+  proposer_options opts;
+  uint32_t tick_ms = 10;
+  bool check_invariants = false;
+  event_log_ptr log;
+  caf::actor simulator;
+  std::vector<server_info> peers;
+  caf::actor learner; ///< The local learner (hints about the chosen prefix).
+};
+
+struct proposer_actor_state {
+  static inline const char* name = "proposer";
+  std::optional<proposer_core> core;
+  peer_links links;
+};
+
+caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
+                             proposer_config cfg);
+
+} // namespace cafchat

@@ -1,0 +1,157 @@
+#include "actors/server/host_actor.hpp"
+
+#include <map>
+
+#include "caf/event_based_actor.hpp"
+
+#include "actors/common/actor_util.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+
+namespace cafchat {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<host_state>*;
+
+void announce(self_ptr self) {
+  auto& st = self->state;
+  for (auto& h : st.peer_hosts)
+    self->send(h, peer_atom::value, st.info);
+}
+
+void register_with_lb(self_ptr self, const host_config& cfg) {
+  if (!cfg.load_balancer)
+    return;
+  auto& st = self->state;
+  auto inc = st.incarnation;
+  self
+    ->request(cfg.load_balancer, std::chrono::seconds(5),
+              register_server{st.info, caf::actor_cast<caf::actor>(self)})
+    .then([](bool) {},
+          [=](caf::error& e) {
+            auto& log = *cfg.server.log;
+            if (log.enabled())
+              log.event(now_ms(self), cfg.server.id, "register_failed")
+                .field("error", describe(e));
+            // Refused (an id the balancer does not know) is final; a timeout
+            // is retried while this incarnation runs.
+            if (e.category() == caf::atom("cafchat"))
+              return;
+            if (self->state.incarnation == inc && self->state.server)
+              self->delayed_send(self, std::chrono::seconds(1),
+                                 retry_atom::value);
+          });
+}
+
+void start_server(self_ptr self, const host_config& cfg) {
+  auto& st = self->state;
+  auto sc = cfg.server;
+  sc.incarnation = ++st.incarnation;
+  for (auto& [id, info] : st.peers)
+    sc.peers.push_back(info);
+  st.server = self->spawn(server_actor, sc);
+  self->monitor(st.server);
+  self->request(st.server, caf::infinite, info_atom::value)
+    .then(
+      [=](server_info& info) {
+        self->state.info = info;
+        announce(self);
+        register_with_lb(self, cfg);
+      },
+      [](caf::error&) {});
+}
+
+void stop_server(self_ptr self, const host_config& cfg) {
+  auto& st = self->state;
+  if (!st.server)
+    return;
+  self->demonitor(st.server);
+  self->send_exit(st.server, caf::exit_reason::kill);
+  st.server = caf::actor{};
+  if (cfg.server.log->enabled())
+    cfg.server.log->event(now_ms(self), cfg.server.id, "server_killed")
+      .field("incarnation", st.incarnation);
+}
+
+} // namespace
+
+caf::behavior host_actor(caf::stateful_actor<host_state>* self,
+                         host_config cfg) {
+  drop_unexpected(self);
+  if (!cfg.server.log)
+    cfg.server.log = event_log::null();
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    if (st.server && dm.source == st.server.address()) {
+      // The server died by itself (a storage error or a broken invariant).
+      if (cfg.server.log->enabled())
+        cfg.server.log->event(now_ms(self), cfg.server.id, "server_died")
+          .field("reason", caf::to_string(dm.reason));
+      st.server = caf::actor{};
+    }
+  });
+  self->set_exit_handler([=](const caf::exit_msg& em) {
+    stop_server(self, cfg);
+    self->quit(em.reason);
+  });
+  if (cfg.start_running)
+    start_server(self, cfg);
+  return {
+    [=](hosts_atom, const std::vector<caf::actor>& hosts) {
+      auto& st = self->state;
+      st.peer_hosts.clear();
+      for (auto& h : hosts)
+        if (h != self)
+          st.peer_hosts.push_back(h);
+      if (st.server && st.info.front)
+        announce(self);
+    },
+    [=](peer_atom, const server_info& info) {
+      auto& st = self->state;
+      auto i = st.peers.find(info.id);
+      if (i != st.peers.end() && i->second.incarnation > info.incarnation)
+        return;
+      st.peers[info.id] = info;
+      if (st.server)
+        self->send(st.server, peer_atom::value, info);
+    },
+    [=](retry_atom) {
+      // Retry timer of the registration.
+      if (self->state.server)
+        register_with_lb(self, cfg);
+    },
+    [=](const operator_command& cmd) -> caf::result<bool> {
+      switch (cmd.action) {
+        case operator_action::kill:
+          if (!self->state.server)
+            return false;
+          stop_server(self, cfg);
+          return true;
+        case operator_action::restart:
+          if (self->state.server)
+            return false;
+          start_server(self, cfg);
+          return true;
+        case operator_action::skip_slot:
+          if (!self->state.server)
+            return false;
+          return relay<bool>(self, self->state.server, skip_atom::value);
+      }
+      return false;
+    },
+    [=](status_atom) -> caf::result<server_status> {
+      if (!self->state.server) {
+        server_status st;
+        st.id = cfg.server.id;
+        st.alive = false;
+        st.role = "down";
+        return st;
+      }
+      return relay<server_status>(self, self->state.server,
+                                  status_atom::value);
+    },
+  };
+}
+
+} // namespace cafchat

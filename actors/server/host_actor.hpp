@@ -1,0 +1,37 @@
+#pragma once
+
+// A server host: what survives when a server crashes. It owns the server's
+// storage (its "disk"), starts the server's actors and starts them again on
+// /restart with a higher incarnation, registers the running server with the
+// load balancer, and tells the peer hosts about it, which pass the new
+// handles to their roles. In a multi-process cluster there is one host per
+// server process; in one process, one per server.
+
+#include <vector>
+
+#include "caf/stateful_actor.hpp"
+#include <map>
+
+#include "actors/server/server_actor.hpp"
+
+namespace cafchat {
+
+struct host_config {
+  server_config server;      ///< Template for every incarnation.
+  caf::actor load_balancer;  ///< May be invalid (tests without one).
+  bool start_running = true; ///< Start the server at once.
+};
+
+struct host_state {
+  static inline const char* name = "host";
+  caf::actor server;                  ///< The running front, if any.
+  server_info info;                   ///< Its handles.
+  uint64_t incarnation = 0;
+  std::vector<caf::actor> peer_hosts; ///< One-process wiring.
+  std::map<server_id, server_info> peers;
+};
+
+caf::behavior host_actor(caf::stateful_actor<host_state>* self,
+                         host_config cfg);
+
+} // namespace cafchat

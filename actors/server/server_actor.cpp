@@ -1,0 +1,158 @@
+#include "actors/server/server_actor.hpp"
+
+#include <memory>
+
+#include "caf/event_based_actor.hpp"
+
+#include "actors/acceptor/acceptor_actor.hpp"
+#include "actors/common/actor_util.hpp"
+#include "actors/learner/learner_actor.hpp"
+#include "actors/proposer/proposer_actor.hpp"
+#include "actors/session/client_session.hpp"
+#include "messages/atoms.hpp"
+
+namespace cafchat {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<server_state>*;
+
+void spawn_roles(self_ptr self, const server_config& cfg) {
+  auto& p = cfg.params;
+  auto& info = self->state.info;
+  info.id = cfg.id;
+  info.incarnation = cfg.incarnation;
+  info.front = caf::actor_cast<caf::actor>(self);
+  info.host = cfg.host;
+  info.port = cfg.port;
+
+  acceptor_config ac;
+  ac.id = cfg.id;
+  ac.storage = cfg.storage.acceptor;
+  ac.learn_votes = p.learn_votes;
+  ac.check_invariants = p.check_invariants;
+  ac.break_accept_rule = p.break_accept_rule;
+  ac.log = cfg.log;
+  ac.simulator = cfg.simulator;
+  ac.peers = cfg.peers;
+  info.acceptor = self->spawn<caf::linked>(acceptor_actor, ac);
+
+  learner_config lc;
+  lc.opts.id = cfg.id;
+  lc.opts.servers = p.servers;
+  lc.opts.catchup_ticks = p.catchup_ticks;
+  lc.opts.catchup_max_slots = p.catchup_max_slots;
+  lc.opts.check = p.check_invariants;
+  lc.tick_ms = p.tick_ms;
+  lc.storage = cfg.storage.learner;
+  lc.check_invariants = p.check_invariants;
+  lc.log = cfg.log;
+  lc.simulator = cfg.simulator;
+  lc.peers = cfg.peers;
+  lc.history_chunk_max = p.history_chunk;
+  info.learner = self->spawn<caf::linked>(learner_actor, lc);
+
+  proposer_config pc;
+  pc.opts.id = cfg.id;
+  pc.opts.servers = p.servers;
+  pc.opts.heartbeat_ticks = p.heartbeat_ticks;
+  pc.opts.election_ticks = p.election_ticks;
+  pc.opts.retry_ticks = p.retry_ticks;
+  pc.opts.window = p.window;
+  pc.opts.batch_max = p.batch_max;
+  pc.opts.batch_bytes_max = p.batch_bytes_max;
+  pc.opts.pending_max = p.pending_max;
+  pc.opts.prevote = p.prevote;
+  pc.opts.seed = p.seed + cfg.incarnation * 7919;
+  pc.tick_ms = p.tick_ms;
+  pc.check_invariants = p.check_invariants;
+  pc.log = cfg.log;
+  pc.simulator = cfg.simulator;
+  pc.peers = cfg.peers;
+  pc.learner = info.learner;
+  info.proposer = self->spawn<caf::linked>(proposer_actor, pc);
+
+  self->send(info.learner, bind_atom::value, info.proposer);
+  // Every role reaches its own server through the peer table too.
+  for (auto& r : {info.acceptor, info.proposer, info.learner})
+    self->send(r, peer_atom::value, info);
+}
+
+void reply_status(self_ptr self, caf::response_promise rp) {
+  auto& info = self->state.info;
+  auto timeout = std::chrono::seconds(2);
+  self->request(info.proposer, timeout, status_atom::value)
+    .then(
+      [=](server_status& ps) mutable {
+        self->request(self->state.info.learner, timeout, status_atom::value)
+          .then(
+            [=](server_status& ls) mutable {
+              auto st = ps;
+              st.delivered_upto = ls.delivered_upto;
+              st.history_size = ls.history_size;
+              st.sessions = self->state.sessions;
+              rp.deliver(st);
+            },
+            [=](caf::error& e) mutable { rp.deliver(e); });
+      },
+      [=](caf::error& e) mutable { rp.deliver(e); });
+}
+
+} // namespace
+
+caf::behavior server_actor(caf::stateful_actor<server_state>* self,
+                           server_config cfg) {
+  drop_unexpected(self);
+  if (!cfg.log)
+    cfg.log = event_log::null();
+  spawn_roles(self, cfg);
+  if (cfg.log->enabled())
+    cfg.log->event(now_ms(self), cfg.id, "server_started")
+      .field("incarnation", cfg.incarnation);
+  self->set_down_handler([=](const caf::down_msg&) {
+    if (self->state.sessions > 0)
+      --self->state.sessions;
+  });
+  return {
+    [=](const hello& msg) {
+      auto& info = self->state.info;
+      session_config sc;
+      sc.server = cfg.id;
+      sc.client = msg.client;
+      sc.name = msg.name;
+      sc.client_actor = msg.client_actor;
+      sc.proposer = info.proposer;
+      sc.learner = info.learner;
+      sc.max_text_bytes = cfg.params.max_text_bytes;
+      sc.resume_after = msg.resume_after;
+      sc.history_chunk = cfg.params.history_chunk;
+      auto s = self->spawn<caf::linked>(client_session, sc);
+      self->monitor(s);
+      ++self->state.sessions;
+      if (cfg.log->enabled())
+        cfg.log->event(now_ms(self), cfg.id, "session_opened")
+          .field("client", msg.client)
+          .field("name", msg.name)
+          .field("resume_after", msg.resume_after);
+      return welcome{cfg.id, s, cfg.params.max_text_bytes};
+    },
+    [=](info_atom) { return self->state.info; },
+    [=](peer_atom, const server_info& info) {
+      if (info.id == cfg.id)
+        return;
+      auto& me = self->state.info;
+      for (auto& r : {me.acceptor, me.proposer, me.learner})
+        self->send(r, peer_atom::value, info);
+    },
+    [=](status_atom) {
+      auto rp = self->make_response_promise();
+      reply_status(self, rp);
+      return rp;
+    },
+    [=](skip_atom) -> caf::result<bool> {
+      return relay<bool>(self, self->state.info.proposer, skip_atom::value);
+    },
+  };
+}
+
+} // namespace cafchat

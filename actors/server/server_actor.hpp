@@ -1,0 +1,46 @@
+#pragma once
+
+// A running server: its front actor spawns the acceptor, proposer and
+// learner, linked to it, and opens client sessions. Killing the front kills
+// the whole server (roles and sessions), which is how /kill crashes one; its
+// storage lives on in its host (host_actor.hpp).
+//
+//                         +--> acceptor
+//   host --spawn--> front +--> proposer <--> learner
+//                         +--> client_session (one per client)
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/stateful_actor.hpp"
+
+#include "actors/common/event_log.hpp"
+#include "actors/server/server_params.hpp"
+#include "actors/storage/storage.hpp"
+#include "messages/control.hpp"
+
+namespace cafchat {
+
+struct server_config {
+  server_id id = 0;
+  uint64_t incarnation = 1;
+  server_params params;
+  server_storage storage;
+  event_log_ptr log;
+  caf::actor simulator;
+  std::vector<server_info> peers; ///< Known peers (not this server).
+  std::string host;               ///< Advertised to clients (multi-process).
+  uint16_t port = 0;
+};
+
+struct server_state {
+  static inline const char* name = "server";
+  server_info info;
+  uint32_t sessions = 0;
+};
+
+caf::behavior server_actor(caf::stateful_actor<server_state>* self,
+                           server_config cfg);
+
+} // namespace cafchat

@@ -1,0 +1,34 @@
+#pragma once
+
+// Every tunable of a server's roles, in ticks and counts, validated by the
+// node configuration (node/config.cpp) before any actor starts.
+
+#include <cstdint>
+#include <vector>
+
+#include "messages/paxos.hpp"
+
+namespace cafchat {
+
+struct server_params {
+  std::vector<server_id> servers; ///< Every server of the cluster.
+  uint32_t tick_ms = 10;          ///< One tick of every role's timer.
+  uint32_t heartbeat_ticks = 5;
+  uint32_t election_ticks = 50;
+  uint32_t retry_ticks = 10;
+  uint32_t catchup_ticks = 10;
+  uint32_t window = 64;
+  uint32_t batch_max = 256;
+  uint32_t batch_bytes_max = 1u << 20;
+  uint32_t pending_max = 100000;
+  uint32_t catchup_max_slots = 256;
+  uint32_t history_chunk = 512;
+  uint32_t max_text_bytes = 4096;
+  bool prevote = true;
+  bool learn_votes = false;
+  bool check_invariants = false;
+  bool break_accept_rule = false; ///< TEST ONLY (tests/sim teeth test).
+  uint64_t seed = 1;
+};
+
+} // namespace cafchat

@@ -1,0 +1,141 @@
+#include "actors/session/client_session.hpp"
+
+#include "caf/event_based_actor.hpp"
+
+#include "actors/common/actor_util.hpp"
+#include "messages/atoms.hpp"
+#include "messages/client.hpp"
+
+namespace cafchat {
+
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  auto n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c >> 5) == 0x6) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c >> 4) == 0xE) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c >> 3) == 0x1E) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n)
+      return false;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2)
+        return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800)
+        || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))
+        || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string validate_text(const std::string& text, uint32_t max_text_bytes) {
+  if (text.empty())
+    return "empty message";
+  if (text.size() > max_text_bytes)
+    return "message of " + std::to_string(text.size())
+           + " bytes is over the limit of " + std::to_string(max_text_bytes)
+           + " bytes";
+  if (!valid_utf8(text))
+    return "message is not valid UTF-8";
+  return {};
+}
+
+namespace {
+
+using self_ptr = caf::stateful_actor<session_state>*;
+
+/// Tracks delivery progress; returns false if `entries` does not continue
+/// exactly where the client is (a duplicate chunk), which is then dropped.
+bool track(self_ptr self, const session_config& cfg,
+           const std::vector<chat_entry>& entries) {
+  auto& st = self->state;
+  if (entries.empty() || entries.front().index != st.next_index)
+    return false;
+  uint64_t own = st.acked;
+  for (auto& e : entries)
+    if (e.client == cfg.client)
+      own = std::max(own, e.seq);
+  st.next_index = entries.back().index + 1;
+  if (own > st.acked) {
+    st.acked = own;
+    self->send(cfg.client_actor, acknowledged{cfg.client, own});
+  }
+  return true;
+}
+
+void read_history(self_ptr self, const session_config& cfg) {
+  self->request(cfg.learner, caf::infinite,
+                history_request{self->state.next_index, cfg.history_chunk})
+    .then(
+      [=](history_reply& reply) {
+        if (!reply.entries.empty()) {
+          auto entries = reply.entries;
+          if (track(self, cfg, entries))
+            self->send(cfg.client_actor, delivered{std::move(reply.entries)});
+        }
+        if (reply.live)
+          self->state.live = true;
+        else
+          read_history(self, cfg);
+      },
+      [=](caf::error&) { self->quit(caf::exit_reason::user_shutdown); });
+}
+
+} // namespace
+
+caf::behavior client_session(caf::stateful_actor<session_state>* self,
+                             session_config cfg) {
+  drop_unexpected(self);
+  self->state.next_index = cfg.resume_after + 1;
+  self->monitor(cfg.client_actor);
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    if (dm.source == cfg.client_actor.address()) {
+      self->send(cfg.learner, unsub_atom::value);
+      self->quit();
+    }
+  });
+  read_history(self, cfg);
+  return {
+    [=](const submit& msg) {
+      auto why = validate_text(msg.cmd.text, cfg.max_text_bytes);
+      if (!why.empty()) {
+        self->send(cfg.client_actor, rejected{cfg.client, msg.cmd.seq, why});
+        return;
+      }
+      if (msg.cmd.client != cfg.client) {
+        self->send(cfg.client_actor,
+                   rejected{cfg.client, msg.cmd.seq,
+                            "command names another client"});
+        return;
+      }
+      self->send(cfg.proposer, msg);
+    },
+    [=](const delivered& msg) {
+      // Live entries from the learner: pass the same message on, no copy.
+      if (track(self, cfg, msg.entries))
+        self->send(cfg.client_actor,
+                   self->current_mailbox_element()->move_content_to_message());
+    },
+  };
+}
+
+} // namespace cafchat

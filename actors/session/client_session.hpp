@@ -1,0 +1,52 @@
+#pragma once
+
+// A client session: one per connected client, on the client's server.
+//
+//   client --submit--> session --submit--> local proposer --forward--> leader
+//   client <--delivered-- session <--history_reply / delivered-- learner
+//
+// On start it reads the history from the client's resume point in chunks
+// (history_request / history_reply) and then receives live entries; either
+// way the client gets every entry once, in index order. It acknowledges the
+// client's own commands cumulatively as they appear in the history. It quits
+// when its client goes away, and dies with its server (linked), which the
+// client sees and answers by rerouting.
+
+#include <cstdint>
+#include <string>
+
+#include "caf/stateful_actor.hpp"
+
+#include "messages/control.hpp"
+
+namespace cafchat {
+
+struct session_config {
+  server_id server = 0;
+  uint64_t client = 0;
+  std::string name;
+  caf::actor client_actor;
+  caf::actor proposer;
+  caf::actor learner;
+  uint32_t max_text_bytes = 4096;
+  uint64_t resume_after = 0;
+  uint32_t history_chunk = 512;
+};
+
+/// Why a submit is refused, or an empty string if it is acceptable.
+std::string validate_text(const std::string& text, uint32_t max_text_bytes);
+
+/// True if `s` is well-formed UTF-8 (no overlongs, no surrogates).
+bool valid_utf8(const std::string& s);
+
+struct session_state {
+  static inline const char* name = "client_session";
+  uint64_t acked = 0;       ///< Highest own seq seen in the history.
+  uint64_t next_index = 1;  ///< Next history index to hand to the client.
+  bool live = false;
+};
+
+caf::behavior client_session(caf::stateful_actor<session_state>* self,
+                             session_config cfg);
+
+} // namespace cafchat

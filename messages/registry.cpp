@@ -1,0 +1,102 @@
+#include "messages/registry.hpp"
+
+#include "caf/actor_system_config.hpp"
+
+#include "caf/sec.hpp"
+
+#include "messages/client.hpp"
+#include "messages/errors.hpp"
+#include "messages/control.hpp"
+#include "messages/paxos.hpp"
+
+namespace cafchat {
+
+void add_message_types(caf::actor_system_config& cfg) {
+  // paxos.hpp
+  cfg.add_message_type<ballot>("cafchat::ballot");
+  cfg.add_message_type<command>("cafchat::command");
+  cfg.add_message_type<value>("cafchat::value");
+  cfg.add_message_type<accepted_slot>("cafchat::accepted_slot");
+  cfg.add_message_type<prepare>("cafchat::prepare");
+  cfg.add_message_type<promise>("cafchat::promise");
+  cfg.add_message_type<accept>("cafchat::accept");
+  cfg.add_message_type<accepted>("cafchat::accepted");
+  cfg.add_message_type<nack>("cafchat::nack");
+  cfg.add_message_type<decide>("cafchat::decide");
+  cfg.add_message_type<learn>("cafchat::learn");
+  cfg.add_message_type<heartbeat>("cafchat::heartbeat");
+  cfg.add_message_type<heartbeat_reply>("cafchat::heartbeat_reply");
+  cfg.add_message_type<prevote_request>("cafchat::prevote_request");
+  cfg.add_message_type<prevote_reply>("cafchat::prevote_reply");
+  cfg.add_message_type<forward>("cafchat::forward");
+  cfg.add_message_type<catchup_request>("cafchat::catchup_request");
+  cfg.add_message_type<catchup_reply>("cafchat::catchup_reply");
+  // client.hpp
+  cfg.add_message_type<submit>("cafchat::submit");
+  cfg.add_message_type<chat_entry>("cafchat::chat_entry");
+  cfg.add_message_type<delivered>("cafchat::delivered");
+  cfg.add_message_type<acknowledged>("cafchat::acknowledged");
+  cfg.add_message_type<rejected>("cafchat::rejected");
+  cfg.add_message_type<history_request>("cafchat::history_request");
+  cfg.add_message_type<history_reply>("cafchat::history_reply");
+  // control.hpp
+  cfg.add_message_type<hello>("cafchat::hello");
+  cfg.add_message_type<welcome>("cafchat::welcome");
+  cfg.add_message_type<server_info>("cafchat::server_info");
+  cfg.add_message_type<register_server>("cafchat::register_server");
+  cfg.add_message_type<assign_request>("cafchat::assign_request");
+  cfg.add_message_type<assignment>("cafchat::assignment");
+  cfg.add_message_type<server_status>("cafchat::server_status");
+  cfg.add_message_type<client_placement>("cafchat::client_placement");
+  cfg.add_message_type<cluster_view>("cafchat::cluster_view");
+  cfg.add_message_type<operator_action>("cafchat::operator_action");
+  cfg.add_message_type<operator_command>("cafchat::operator_command");
+  cfg.add_message_type<routed>("cafchat::routed");
+  cfg.add_error_category(caf::atom("cafchat"),
+                         [](uint8_t code, caf::atom_value,
+                            const caf::message& ctx) -> std::string {
+                           std::string s = "cafchat.";
+                           s += to_string(static_cast<chat_errc>(code));
+                           if (ctx.match_elements<std::string>()) {
+                             s += ": ";
+                             s += ctx.get_as<std::string>(0);
+                           }
+                           return s;
+                         });
+}
+
+} // namespace cafchat
+
+namespace cafchat {
+
+const char* to_string(chat_errc x) {
+  switch (x) {
+    case chat_errc::unknown_server:
+      return "unknown_server";
+    case chat_errc::not_ready:
+      return "not_ready";
+    case chat_errc::no_server:
+      return "no_server";
+    case chat_errc::oversize:
+      return "oversize";
+    case chat_errc::invalid_text:
+      return "invalid_text";
+    case chat_errc::unknown_target:
+      return "unknown_target";
+  }
+  return "unknown";
+}
+
+std::string describe(const caf::error& err) {
+  if (err.category() == caf::atom("cafchat")) {
+    auto& ctx = err.context();
+    if (ctx.match_elements<std::string>())
+      return ctx.get_as<std::string>(0);
+    return to_string(static_cast<chat_errc>(err.code()));
+  }
+  if (err.category() == caf::atom("system"))
+    return caf::to_string(static_cast<caf::sec>(err.code()));
+  return caf::to_string(err);
+}
+
+} // namespace cafchat

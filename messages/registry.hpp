@@ -1,0 +1,15 @@
+#pragma once
+
+// The ONE place where message types are announced to CAF. Every node, tool
+// and test calls `add_message_types` on its config: a type that one side
+// forgot arrives at the other as an empty message, silently.
+
+namespace caf {
+class actor_system_config;
+} // namespace caf
+
+namespace cafchat {
+
+void add_message_types(caf::actor_system_config& cfg);
+
+} // namespace cafchat

@@ -1,0 +1,141 @@
+#pragma once
+
+// 2f+1 servers' worth of acceptor, proposer and learner actors, wired to each
+// other through their peer tables, on in-memory storage that outlives them.
+
+#include <map>
+#include <memory>
+
+#include "actors/acceptor/acceptor_actor.hpp"
+#include "actors/learner/learner_actor.hpp"
+#include "actors/proposer/proposer_actor.hpp"
+#include "actors/server/server_params.hpp"
+#include "actors/storage/memory_storage.hpp"
+#include "messages/atoms.hpp"
+#include "messages/client.hpp"
+#include "tests/actors/fixture.hpp"
+
+namespace cafchat::test {
+
+class paxos_group {
+public:
+  paxos_group(det_fixture& fx, size_t n, server_params p) : fx_(fx), p_(p) {
+    for (server_id id = 1; id <= n; ++id)
+      p_.servers.push_back(id);
+    p_.check_invariants = true;
+    for (auto id : p_.servers) {
+      disks_[id] = make_memory_storage();
+      info_[id].id = id;
+    }
+    for (auto id : p_.servers) {
+      spawn_acceptor(id);
+      spawn_learner(id);
+      spawn_proposer(id);
+    }
+    announce_all();
+  }
+
+  /// Re-sends every server's handles to every role.
+  void announce_all() {
+    for (auto& [id, info] : info_)
+      for (auto& [to, other] : info_)
+        for (auto& r : {other.acceptor, other.proposer, other.learner})
+          if (r)
+            caf::anon_send(r, peer_atom::value, info);
+  }
+
+  void spawn_acceptor(server_id id) {
+    acceptor_config c;
+    c.id = id;
+    c.storage = disks_[id].acceptor;
+    c.check_invariants = true;
+    c.learn_votes = p_.learn_votes;
+    info_[id].acceptor = fx_.own(fx_.sys.spawn(acceptor_actor, c));
+    ++info_[id].incarnation;
+  }
+
+  void spawn_learner(server_id id) {
+    learner_config c;
+    c.opts.id = id;
+    c.opts.servers = p_.servers;
+    c.opts.catchup_ticks = p_.catchup_ticks;
+    c.opts.check = true;
+    c.tick_ms = p_.tick_ms;
+    c.storage = disks_[id].learner;
+    c.check_invariants = true;
+    info_[id].learner = fx_.own(fx_.sys.spawn(learner_actor, c));
+  }
+
+  void spawn_proposer(server_id id) {
+    proposer_config c;
+    c.opts.id = id;
+    c.opts.servers = p_.servers;
+    c.opts.heartbeat_ticks = p_.heartbeat_ticks;
+    c.opts.election_ticks = p_.election_ticks;
+    c.opts.retry_ticks = p_.retry_ticks;
+    c.opts.window = p_.window;
+    c.opts.batch_max = p_.batch_max;
+    c.opts.prevote = p_.prevote;
+    c.opts.seed = p_.seed + id;
+    c.tick_ms = p_.tick_ms;
+    c.check_invariants = true;
+    c.learner = info_[id].learner;
+    info_[id].proposer = fx_.own(fx_.sys.spawn(proposer_actor, c));
+    caf::anon_send(info_[id].learner, bind_atom::value, info_[id].proposer);
+  }
+
+  void kill(const caf::actor& a) {
+    caf::anon_send_exit(a, caf::exit_reason::kill);
+  }
+
+  /// A client command from client `client`.
+  void propose(server_id at, uint64_t client, uint64_t seq,
+               const std::string& text) {
+    caf::anon_send(info_[at].proposer,
+                   submit{command{client, seq, "client" + std::to_string(client),
+                                  text}});
+  }
+
+  /// Chosen values as learner `id` applied them, slots from 1.
+  std::vector<decide> learned(server_id id) {
+    return disks_[id].learner->decided(1, 1000000);
+  }
+
+  /// The chat history at learner `id`.
+  std::vector<chat_entry> history(server_id id) {
+    return disks_[id].learner->history(1, 1000000);
+  }
+
+  server_info& info(server_id id) { return info_[id]; }
+  server_storage& disk(server_id id) { return disks_[id]; }
+  const std::vector<server_id>& ids() const { return p_.servers; }
+
+private:
+  det_fixture& fx_;
+  server_params p_;
+  std::map<server_id, server_storage> disks_;
+  std::map<server_id, server_info> info_;
+};
+
+/// Short timeouts: 10 ms ticks, elections after 100-200 ms.
+inline server_params test_params(bool prevote = true) {
+  server_params p;
+  p.tick_ms = 10;
+  p.heartbeat_ticks = 2;
+  p.election_ticks = 10;
+  p.retry_ticks = 5;
+  p.catchup_ticks = 5;
+  p.window = 8;
+  p.batch_max = 4;
+  p.prevote = prevote;
+  p.seed = 7;
+  return p;
+}
+
+inline std::string text_of(const decide& d) {
+  if (d.val.is_noop() || d.val.commands.empty())
+    return "<noop>";
+  return d.val.commands.front().text;
+}
+
+} // namespace cafchat::test
