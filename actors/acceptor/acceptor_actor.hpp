@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 #include <optional>
 

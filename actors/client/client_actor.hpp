@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 #include <deque>
 

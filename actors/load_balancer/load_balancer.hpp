@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 #include <string>
 #include <map>

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 
 #include "actors/common/event_log.hpp"

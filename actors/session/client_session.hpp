@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 
+#include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 
 #include "messages/control.hpp"

@@ -5,6 +5,7 @@
 // simulator on arrives here wrapped in `routed` and leaves for its
 // destination, or does not.
 
+#include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 
 #include "actors/common/event_log.hpp"

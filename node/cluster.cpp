@@ -1,0 +1,89 @@
+#include "node/cluster.hpp"
+
+#include <filesystem>
+
+#include "caf/send.hpp"
+
+#include "actors/load_balancer/load_balancer.hpp"
+#include "actors/server/host_actor.hpp"
+#include "actors/simulator/simulator.hpp"
+#include "actors/storage/memory_storage.hpp"
+#include "messages/atoms.hpp"
+
+namespace cafchat {
+
+void cluster::stop() {
+  for (auto& [id, h] : hosts)
+    caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+  if (load_balancer)
+    caf::anon_send_exit(load_balancer, caf::exit_reason::user_shutdown);
+  if (simulator)
+    caf::anon_send_exit(simulator, caf::exit_reason::user_shutdown);
+}
+
+event_log_ptr open_event_log(const std::string& pattern, const std::string& id) {
+  if (pattern.empty())
+    return event_log::null();
+  auto path = node_config::expand(pattern, id);
+  auto dir = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!dir.empty())
+    std::filesystem::create_directories(dir, ec);
+  return event_log::open_file(path);
+}
+
+server_storage open_storage(const node_config& cfg, server_id id) {
+  if (cfg.storage == "memory")
+    return make_memory_storage();
+  throw std::runtime_error("server " + std::to_string(id) + ": storage = "
+                           + cfg.storage + " is not supported by this build");
+}
+
+server_config make_server_config(const node_config& cfg, server_id id,
+                                 server_storage storage, event_log_ptr log,
+                                 caf::actor simulator) {
+  server_config sc;
+  sc.id = id;
+  sc.params = cfg.params;
+  sc.storage = std::move(storage);
+  sc.log = std::move(log);
+  sc.simulator = std::move(simulator);
+  auto i = cfg.nodes.find(std::to_string(id));
+  if (i != cfg.nodes.end()) {
+    sc.host = i->second.host;
+    sc.port = i->second.port;
+  }
+  return sc;
+}
+
+cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg) {
+  cluster c;
+  load_balancer_config lc;
+  lc.servers = cfg.servers;
+  lc.max_text_bytes = cfg.params.max_text_bytes;
+  lc.log = open_event_log(cfg.lb_events, "lb");
+  c.load_balancer = sys.spawn(load_balancer, lc);
+  if (cfg.sim.enabled) {
+    simulator_config simc;
+    simc.log = lc.log;
+    c.simulator = sys.spawn(simulator_actor, simc);
+  }
+  std::vector<caf::actor> hosts;
+  for (auto id : cfg.servers) {
+    auto storage = open_storage(cfg, id);
+    c.storage[id] = storage;
+    host_config hc;
+    hc.server = make_server_config(cfg, id, storage,
+                                   open_event_log(cfg.events, std::to_string(id)),
+                                   c.simulator);
+    hc.load_balancer = c.load_balancer;
+    auto h = sys.spawn(host_actor, hc);
+    c.hosts[id] = h;
+    hosts.push_back(h);
+  }
+  for (auto& h : hosts)
+    caf::anon_send(h, hosts_atom::value, hosts);
+  return c;
+}
+
+} // namespace cafchat

@@ -1,0 +1,47 @@
+#pragma once
+
+// Wiring: turns a validated node_config into running actors. In one process
+// (configs/single-host.ini) it starts every server host, the load balancer and
+// the simulator; nothing here is specific to one process except that the
+// hosts learn about each other from a local list instead of over the network.
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/actor_system.hpp"
+
+#include "actors/common/event_log.hpp"
+#include "actors/server/server_actor.hpp"
+#include "actors/storage/storage.hpp"
+#include "node/config.hpp"
+
+namespace cafchat {
+
+struct cluster {
+  caf::actor load_balancer;
+  caf::actor simulator; ///< Invalid when the simulator is off.
+  std::map<server_id, caf::actor> hosts;
+  std::map<server_id, server_storage> storage;
+
+  /// Stops every actor of the cluster (the hosts take their servers along).
+  void stop();
+};
+
+/// Opens (creating directories as needed) the event log of `id`, or a null
+/// log if `pattern` is empty. Throws std::runtime_error naming the path.
+event_log_ptr open_event_log(const std::string& pattern, const std::string& id);
+
+/// Opens a server's storage as the config says. Throws std::runtime_error.
+server_storage open_storage(const node_config& cfg, server_id id);
+
+/// The per-server config every incarnation starts from.
+server_config make_server_config(const node_config& cfg, server_id id,
+                                 server_storage storage, event_log_ptr log,
+                                 caf::actor simulator);
+
+/// Starts the whole cluster of `cfg` in this process.
+cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg);
+
+} // namespace cafchat

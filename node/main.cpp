@@ -1,0 +1,110 @@
+// caf-node: starts a whole cafchat cluster in this process (with a chat
+// shell), or one node of a multi-process cluster.
+//
+//   caf-node --config configs/single-host.ini [--name NAME] [--output jsonl]
+//            [--drain-timeout S] [--no-shell]
+//
+// Exit codes: 0 ok; 1 the shell could not deliver every message before the
+// drain timeout; 2 bad command line or configuration.
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include <csignal>
+#include <unistd.h>
+
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/atom.hpp"
+
+#include "messages/registry.hpp"
+#include "node/cluster.hpp"
+#include "node/config.hpp"
+#include "node/options.hpp"
+#include "tools/chat/shell.hpp"
+
+using namespace cafchat;
+
+namespace {
+
+const char* usage =
+  "usage: caf-node --config FILE [--name NAME] [--output jsonl|text]\n"
+  "                [--drain-timeout SECONDS] [--no-shell] [--node ID]\n"
+  "\n"
+  "Starts the cafchat cluster that FILE describes in this process and opens a\n"
+  "chat shell (interactive on a terminal; one message per input line\n"
+  "otherwise). See configs/single-host.ini for every configuration key.\n";
+
+volatile std::sig_atomic_t stop_requested = 0;
+extern "C" void on_stop(int) {
+  stop_requested = 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  cli_options cli;
+  try {
+    cli = parse_cli(argc, argv, /*allow_node*/ true);
+  } catch (usage_error& e) {
+    std::cerr << "caf-node: " << e.what() << "\n\n" << usage;
+    return 2;
+  }
+  if (cli.help) {
+    std::cout << usage;
+    return 0;
+  }
+  node_config cfg;
+  try {
+    cfg = load_config(cli.config);
+  } catch (config_error& e) {
+    std::cerr << "caf-node: " << e.what() << std::endl;
+    return 2;
+  }
+  if (cfg.distributed() && cli.node.empty()) {
+    std::cerr << "caf-node: " << cfg.path
+              << " describes a multi-process cluster; start one node with "
+                 "--node <id>, or all of them with tools/launch"
+              << std::endl;
+    return 2;
+  }
+  caf::actor_system_config sys_cfg;
+  add_message_types(sys_cfg);
+  sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads));
+  caf::actor_system sys{sys_cfg};
+  cluster c;
+  try {
+    c = start_local_cluster(sys, cfg);
+  } catch (std::exception& e) {
+    std::cerr << "caf-node: " << e.what() << std::endl;
+    return 2;
+  }
+  std::cerr << "cafchat: " << cfg.servers.size() << " servers (f = " << cfg.f
+            << "), load balancer" << (cfg.sim.enabled ? ", simulator" : "")
+            << " running in this process; storage: " << cfg.storage;
+  if (!cfg.events.empty())
+    std::cerr << "; event logs: " << node_config::expand(cfg.events, "*");
+  std::cerr << std::endl;
+  int rc = 0;
+  if (cli.no_shell) {
+    std::signal(SIGINT, on_stop);
+    std::signal(SIGTERM, on_stop);
+    while (!stop_requested)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } else {
+    shell_options so;
+    so.name = cli.name.empty() ? default_user_name() : cli.name;
+    so.jsonl = cli.jsonl;
+    so.drain_timeout_s = cli.drain_timeout_s;
+    so.client_retry_ms = cfg.client_retry_ms;
+    so.connect_timeout_ms = cfg.client_connect_timeout_ms;
+    so.max_text_bytes = cfg.params.max_text_bytes;
+    so.interactive = ::isatty(STDIN_FILENO) != 0 && !cli.jsonl;
+    rc = run_shell(sys, c.load_balancer, so);
+  }
+  c.stop();
+  return rc;
+}

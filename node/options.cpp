@@ -1,0 +1,63 @@
+#include "node/options.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <vector>
+
+namespace cafchat {
+
+cli_options parse_cli(int argc, char** argv, bool allow_node) {
+  cli_options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      o.help = true;
+      continue;
+    }
+    if (arg == "--no-shell") {
+      o.no_shell = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0)
+      throw usage_error("unexpected argument '" + arg + "'");
+    std::string key = arg;
+    std::string val;
+    auto eq = arg.find('=');
+    if (eq != std::string::npos) {
+      key = arg.substr(0, eq);
+      val = arg.substr(eq + 1);
+    } else {
+      if (i + 1 >= args.size())
+        throw usage_error(key + " needs a value");
+      val = args[++i];
+    }
+    if (val.empty())
+      throw usage_error(key + " needs a value");
+    if (key == "--config") {
+      o.config = val;
+    } else if (key == "--node" && allow_node) {
+      o.node = val;
+    } else if (key == "--name") {
+      o.name = val;
+    } else if (key == "--output") {
+      if (val != "jsonl" && val != "text")
+        throw usage_error("--output must be jsonl or text, not '" + val + "'");
+      o.jsonl = val == "jsonl";
+    } else if (key == "--drain-timeout") {
+      char* end = nullptr;
+      auto d = std::strtod(val.c_str(), &end);
+      if (end == val.c_str() || *end != '\0' || !std::isfinite(d) || d < 0)
+        throw usage_error("--drain-timeout must be a number of seconds >= 0, "
+                          "not '" + val + "'");
+      o.drain_timeout_s = d;
+    } else {
+      throw usage_error("unknown option " + key);
+    }
+  }
+  if (!o.help && o.config.empty())
+    throw usage_error("--config FILE is required");
+  return o;
+}
+
+} // namespace cafchat
