@@ -50,8 +50,9 @@ void start_server(self_ptr self, const host_config& cfg) {
   sc.incarnation = ++st.incarnation;
   for (auto& [id, info] : st.peers)
     sc.peers.push_back(info);
-  st.server = self->spawn(server_actor, sc);
-  self->monitor(st.server);
+  // Linked, so the server dies with its host; the host traps the exit of its
+  // server (a crash or a /kill) in its exit handler.
+  st.server = self->spawn<caf::linked>(server_actor, sc);
   self->request(st.server, caf::infinite, info_atom::value)
     .then(
       [=](server_info& info) {
@@ -66,8 +67,10 @@ void stop_server(self_ptr self, const host_config& cfg) {
   auto& st = self->state;
   if (!st.server)
     return;
-  self->demonitor(st.server);
-  self->send_exit(st.server, caf::exit_reason::kill);
+  // Not exit_reason::kill: CAF makes that fatal for every linked actor, and
+  // the host must survive its server.
+  self->unlink_from(st.server);
+  self->send_exit(st.server, caf::exit_reason::user_shutdown);
   st.server = caf::actor{};
   if (cfg.server.log->enabled())
     cfg.server.log->event(now_ms(self), cfg.server.id, "server_killed")
@@ -81,17 +84,17 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
   drop_unexpected(self);
   if (!cfg.server.log)
     cfg.server.log = event_log::null();
-  self->set_down_handler([=](const caf::down_msg& dm) {
+  self->set_exit_handler([=](const caf::exit_msg& em) {
     auto& st = self->state;
-    if (st.server && dm.source == st.server.address()) {
+    if (st.server && em.source == st.server.address()) {
       // The server died by itself (a storage error or a broken invariant).
       if (cfg.server.log->enabled())
         cfg.server.log->event(now_ms(self), cfg.server.id, "server_died")
-          .field("reason", caf::to_string(dm.reason));
+          .field("reason", caf::to_string(em.reason));
       st.server = caf::actor{};
+      return;
     }
-  });
-  self->set_exit_handler([=](const caf::exit_msg& em) {
+    // Anyone else asking the host to stop (shutdown) stops its server too.
     stop_server(self, cfg);
     self->quit(em.reason);
   });

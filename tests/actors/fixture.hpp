@@ -8,13 +8,19 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
 #include "caf/event_based_actor.hpp"
+#include "caf/expected.hpp"
+#include "caf/sec.hpp"
 #include "caf/scheduler/test_coordinator.hpp"
 #include "caf/send.hpp"
 
@@ -38,12 +44,17 @@ public:
 
   ~det_fixture() {
     for (auto& a : owned)
-      caf::anon_send_exit(a, caf::exit_reason::kill);
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched.run();
     // Pending timers would keep actors alive: fire them into dead mailboxes.
-    while (sched.has_pending_timeout()) {
+    // An actor that still ticks after its owner stopped it is a leak.
+    for (int i = 0; i < 1000 && sched.has_pending_timeout(); ++i) {
       sched.trigger_timeouts();
       sched.run();
+    }
+    if (sched.has_pending_timeout()) {
+      std::fprintf(stderr, "det_fixture: actors still alive at teardown\n");
+      std::abort();
     }
   }
 
@@ -94,9 +105,41 @@ public:
     }
   }
 
+  /// Like run_until, but checks `done` after every single job, so the test
+  /// can act at an exact point of the protocol.
+  bool run_until_step(const std::function<bool()>& done, caf::timespan limit) {
+    auto deadline = now() + limit;
+    for (;;) {
+      while (step(nullptr))
+        if (done())
+          return true;
+      if (done())
+        return true;
+      if (!sched.has_pending_timeout() || now() >= deadline)
+        return false;
+      sched.trigger_timeout();
+    }
+  }
+
   /// Lets `d` of simulated time pass, running everything that happens.
   void run_for(caf::timespan d, std::mt19937_64* rng = nullptr) {
     run_until([] { return false; }, d, rng);
+  }
+
+  /// Sends a request from a fresh actor and runs the cluster until the answer
+  /// (a T or an error) is in.
+  template <class T, class... Ts>
+  caf::expected<T> ask(const caf::actor& dest, Ts... xs) {
+    auto result = std::make_shared<std::optional<caf::expected<T>>>();
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(dest, std::chrono::seconds(30), xs...)
+        .then([=](T& x) { *result = std::move(x); },
+              [=](caf::error& e) { *result = std::move(e); });
+    });
+    run_until([&] { return result->has_value(); }, std::chrono::seconds(60));
+    if (!result->has_value())
+      return caf::make_error(caf::sec::request_timeout);
+    return std::move(**result);
   }
 
   caf::actor_system_config cfg;

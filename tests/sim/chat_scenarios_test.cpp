@@ -1,0 +1,306 @@
+// The replicated chat, whole clusters on CAF's test coordinator: the test
+// scenarios of prior systems 001 and 003, named as specifications.
+
+#include "tests/sim/harness.hpp"
+
+#include "messages/errors.hpp"
+
+using namespace cafchat;
+using namespace cafchat::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+harness_options opts(size_t servers = 3) {
+  harness_options o;
+  o.servers = servers;
+  o.params = sim_params();
+  return o;
+}
+
+/// Starts the cluster and connects every client; returns when chat works.
+void warm_up(det_fixture& fx, cluster_harness& h) {
+  REQUIRE(fx.run_until(
+    [&] {
+      for (auto& c : h.clients)
+        if (h.server_of(*c) == 0)
+          return false;
+      return h.leader() != 0;
+    },
+    10s));
+}
+
+void require_consistent(cluster_harness& h) {
+  auto err = check_histories(h);
+  INFO(err);
+  REQUIRE(err.empty());
+}
+
+} // namespace
+
+TEST_CASE_METHOD(det_fixture, "chat: clients see one history, in one order, "
+                              "each message once") {
+  cluster_harness h{*this, opts()};
+  auto& alice = h.add_client("alice");
+  auto& bob = h.add_client("bob");
+  warm_up(*this, h);
+  for (int i = 0; i < 10; ++i) {
+    h.say(alice, "a" + std::to_string(i));
+    h.say(bob, "b" + std::to_string(i));
+  }
+  REQUIRE(h.settle(10s));
+  require_consistent(h);
+  CHECK(alice.rec->entries.size() == 20);
+  // The load balancer spread the two clients over two servers.
+  CHECK(h.server_of(alice) != h.server_of(bob));
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: the load balancer serves clients only "
+                              "once every configured server registered, refuses "
+                              "unknown server ids, and picks the least loaded") {
+  load_balancer_config lc;
+  lc.servers = {1, 2, 3};
+  auto lb = own(sys.spawn(load_balancer, lc));
+  auto fake = [&](server_id id) {
+    server_info info;
+    info.id = id;
+    info.incarnation = 1;
+    info.front = own(sys.spawn([] { return caf::behavior{[](int) {}}; }));
+    return register_server{info, info.front};
+  };
+  auto client = [&](uint64_t id) {
+    return assign_request{id, "c" + std::to_string(id), caf::actor{}, 0};
+  };
+  CHECK(ask<bool>(lb, fake(1)) == true);
+  CHECK(ask<bool>(lb, fake(2)) == true);
+  auto early = ask<assignment>(lb, client(1));
+  REQUIRE_FALSE(early);
+  CHECK(describe(early.error()) == "waiting for servers 3 to register");
+  auto stranger = ask<bool>(lb, fake(9));
+  REQUIRE_FALSE(stranger);
+  CHECK(describe(stranger.error()).find("server id 9 is not in the "
+                                        "configuration")
+        != std::string::npos);
+  CHECK(ask<bool>(lb, fake(3)) == true);
+  std::map<server_id, int> load;
+  for (uint64_t c = 1; c <= 6; ++c) {
+    auto a = ask<assignment>(lb, client(c));
+    REQUIRE(a);
+    ++load[a->server.id];
+  }
+  CHECK(load == std::map<server_id, int>{{1, 2}, {2, 2}, {3, 2}});
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: a server with clients dies; its clients "
+                              "reroute and chat goes on") {
+  cluster_harness h{*this, opts()};
+  auto& alice = h.add_client("alice");
+  auto& bob = h.add_client("bob");
+  warm_up(*this, h);
+  h.say(alice, "before");
+  REQUIRE(h.settle(5s));
+  auto lost = h.server_of(alice);
+  h.kill(lost);
+  h.say(alice, "during");
+  h.say(bob, "also during");
+  REQUIRE(h.settle(10s));
+  CHECK(h.server_of(alice) != lost);
+  CHECK(h.server_of(alice) != 0);
+  CHECK(alice.rec->count("server_lost") == 1);
+  CHECK(alice.rec->count("connected") == 2);
+  h.say(alice, "after");
+  REQUIRE(h.settle(5s));
+  require_consistent(h);
+  CHECK(alice.rec->entries.size() == 4);
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: a server with no client dies; chat goes "
+                              "on") {
+  cluster_harness h{*this, opts()};
+  auto& alice = h.add_client("alice");
+  warm_up(*this, h);
+  server_id idle = 0;
+  for (server_id id = 1; id <= 3; ++id)
+    if (id != h.server_of(alice))
+      idle = id;
+  h.kill(idle);
+  for (int i = 0; i < 5; ++i)
+    h.say(alice, "m" + std::to_string(i));
+  REQUIRE(h.settle(10s));
+  CHECK(alice.rec->count("server_lost") == 0);
+  require_consistent(h);
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: the leader dies, then a second leader "
+                              "dies (f = 2)") {
+  cluster_harness h{*this, opts(5)};
+  auto& alice = h.add_client("alice");
+  auto& bob = h.add_client("bob");
+  warm_up(*this, h);
+  h.say(alice, "one");
+  REQUIRE(h.settle(5s));
+  auto first = h.leader();
+  h.kill(first);
+  h.say(bob, "two");
+  REQUIRE(h.settle(10s));
+  auto second = h.leader();
+  REQUIRE(second != 0);
+  CHECK(second != first);
+  h.kill(second);
+  h.say(alice, "three");
+  h.say(bob, "four");
+  REQUIRE(h.settle(10s));
+  CHECK(h.leader() != 0);
+  CHECK(h.leader() != first);
+  CHECK(h.leader() != second);
+  require_consistent(h);
+  CHECK(alice.rec->entries.size() == 4);
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: a dead server restarts and catches up; "
+                              "a new client on it receives the whole history") {
+  cluster_harness h{*this, opts()};
+  auto& alice = h.add_client("alice");
+  auto& bob = h.add_client("bob");
+  warm_up(*this, h);
+  // The server without a client goes down (it may be the leader).
+  server_id victim = 6 - h.server_of(alice) - h.server_of(bob);
+  h.kill(victim);
+  for (int i = 0; i < 30; ++i)
+    h.say(alice, "while down " + std::to_string(i));
+  REQUIRE(h.settle(10s));
+  CHECK(h.history(victim).size() < 30);
+  h.restart(victim);
+  REQUIRE(run_until([&] { return h.history(victim).size() == 30; }, 10s));
+  // A new client is placed on the restarted server (fewest clients) and gets
+  // the history from it.
+  auto& carol = h.add_client("carol");
+  REQUIRE(run_until([&] { return carol.rec->entries.size() == 30; }, 10s));
+  CHECK(h.server_of(carol) == victim);
+  require_consistent(h);
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: a restarted server keeps its acceptor "
+                              "state") {
+  cluster_harness h{*this, opts()};
+  auto& alice = h.add_client("alice");
+  warm_up(*this, h);
+  h.say(alice, "x");
+  REQUIRE(h.settle(5s));
+  auto before = h.disks.at(1).acceptor->load();
+  REQUIRE_FALSE(before.promised.is_zero());
+  h.kill(1);
+  run_for(1s);
+  h.restart(1);
+  run_for(1s);
+  auto after = h.disks.at(1).acceptor->load();
+  CHECK(after.promised >= before.promised);
+  for (auto& [slot, a] : before.accepted) {
+    REQUIRE(after.accepted.count(slot) == 1);
+    CHECK(after.accepted[slot].bal >= a.bal);
+  }
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: a skipped slot is filled with a no-op") {
+  cluster_harness h{*this, opts()};
+  auto& alice = h.add_client("alice");
+  warm_up(*this, h);
+  h.say(alice, "first");
+  REQUIRE(h.settle(5s));
+  auto leader = h.leader();
+  h.skip_slot(leader);
+  drain();
+  h.say(alice, "second");
+  h.say(alice, "third");
+  REQUIRE(h.settle(10s));
+  require_consistent(h);
+  // Somewhere in the log there is a no-op that filled the hole.
+  auto slots = h.disks.at(leader).learner->decided(1, 1000);
+  size_t noops = 0;
+  for (auto& d : slots)
+    noops += d.val.is_noop();
+  CHECK(noops >= 1);
+  CHECK(alice.rec->entries.size() == 3);
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: a message retried after a reroute "
+                              "appears once") {
+  cluster_harness h{*this, opts()};
+  auto& alice = h.add_client("alice");
+  warm_up(*this, h);
+  // Alice's server must not be the leader, so her message can be chosen by
+  // the others while her own server dies before it tells her.
+  server_id mine = h.server_of(alice);
+  if (mine == h.leader()) {
+    h.kill(mine);
+    REQUIRE(run_until([&] { return h.server_of(alice) != 0
+                                   && h.server_of(alice) != mine
+                                   && h.leader() != 0
+                                   && h.leader() != h.server_of(alice); },
+                      10s));
+    mine = h.server_of(alice);
+  }
+  h.say(alice, "exactly once");
+  // Once the leader has the command in flight, Alice's server dies: the
+  // other two acceptors still choose it, but Alice never hears back from her
+  // server, so she resends it through her new one.
+  auto leader = h.leader();
+  REQUIRE(run_until_step(
+    [&] {
+      auto p = h.proposer(leader);
+      return p != nullptr && p->in_flight() > 0;
+    },
+    5s));
+  h.kill(mine);
+  REQUIRE(h.settle(10s));
+  require_consistent(h);
+  CHECK(alice.rec->entries.size() == 1);
+  CHECK(h.history(leader).size() == 1);
+  // The command really was ordered twice, and applied once.
+  size_t copies = 0;
+  for (auto& d : h.disks.at(leader).learner->decided(1, 1000))
+    for (auto& c : d.val.commands)
+      copies += c.text == "exactly once";
+  CHECK(copies == 2);
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: with f+1 servers down nothing is decided; "
+                              "progress resumes when one returns") {
+  cluster_harness h{*this, opts()};
+  auto& alice = h.add_client("alice");
+  warm_up(*this, h);
+  h.say(alice, "before");
+  REQUIRE(h.settle(5s));
+  auto mine = h.server_of(alice);
+  std::vector<server_id> down;
+  for (server_id id = 1; id <= 3; ++id)
+    if (id != mine)
+      down.push_back(id);
+  for (auto id : down)
+    h.kill(id);
+  h.say(alice, "stuck");
+  run_for(30s);
+  CHECK(alice.rec->acked == 1);
+  CHECK(h.history(mine).size() == 1);
+  require_consistent(h);
+  h.restart(down.front());
+  REQUIRE(h.settle(20s));
+  require_consistent(h);
+  CHECK(alice.rec->entries.size() == 2);
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: an oversize or invalid message is refused "
+                              "and the client goes on") {
+  auto o = opts();
+  o.params.max_text_bytes = 16;
+  cluster_harness h{*this, o};
+  auto& alice = h.add_client("alice");
+  warm_up(*this, h);
+  // The client refuses it before it takes a sequence number.
+  caf::anon_send(alice.actor, say_atom::value, std::string(17, 'x'));
+  caf::anon_send(alice.actor, say_atom::value, std::string("\xff\xfe"));
+  h.say(alice, "fits");
+  REQUIRE(h.settle(5s));
+  CHECK(alice.rec->entries.size() == 1);
+  require_consistent(h);
+}

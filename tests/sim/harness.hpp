@@ -1,0 +1,243 @@
+#pragma once
+
+// A whole cafchat cluster (server hosts, load balancer, optional network-fault
+// simulator, chat clients) on CAF's test coordinator: one thread, simulated
+// time, and an execution order chosen by the test (FIFO, or random from a
+// seed). Clients record everything they see, so a test or the checker can
+// compare what every client and every server ended up with.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/client/client_actor.hpp"
+#include "actors/load_balancer/load_balancer.hpp"
+#include "actors/proposer/proposer_actor.hpp"
+#include "actors/learner/learner_actor.hpp"
+#include "actors/server/host_actor.hpp"
+#include "actors/simulator/simulator.hpp"
+#include "actors/storage/memory_storage.hpp"
+#include "messages/atoms.hpp"
+#include "tests/actors/fixture.hpp"
+
+namespace cafchat::test {
+
+/// What one client saw.
+struct client_record : client_listener {
+  std::vector<chat_entry> entries;
+  std::vector<client_notice> notices;
+  uint64_t acked = 0;
+
+  void on_entries(const std::vector<chat_entry>& xs) override {
+    entries.insert(entries.end(), xs.begin(), xs.end());
+  }
+  void on_notice(const client_notice& n) override { notices.push_back(n); }
+  void on_acknowledged(uint64_t seq) override { acked = std::max(acked, seq); }
+
+  size_t count(const std::string& event) const {
+    size_t n = 0;
+    for (auto& x : notices)
+      n += x.event == event;
+    return n;
+  }
+};
+
+struct test_client {
+  uint64_t id = 0;
+  std::string name;
+  caf::actor actor;
+  std::shared_ptr<client_record> rec;
+  std::vector<std::string> said; ///< said[k] was sent with seq k + 1.
+};
+
+struct harness_options {
+  size_t servers = 3;
+  server_params params;
+  bool simulator = false;
+  uint32_t client_retry_ms = 300;
+};
+
+class cluster_harness {
+public:
+  cluster_harness(det_fixture& fx, harness_options opts)
+    : fx_(fx), opts_(std::move(opts)) {
+    auto& p = opts_.params;
+    p.servers.clear();
+    for (server_id id = 1; id <= opts_.servers; ++id)
+      p.servers.push_back(id);
+    load_balancer_config lc;
+    lc.servers = p.servers;
+    lc.max_text_bytes = p.max_text_bytes;
+    lb = fx_.own(fx_.sys.spawn(load_balancer, lc));
+    if (opts_.simulator)
+      sim = fx_.own(fx_.sys.spawn(simulator_actor, simulator_config{}));
+    std::vector<caf::actor> hs;
+    for (auto id : p.servers) {
+      disks[id] = make_memory_storage();
+      host_config hc;
+      hc.server.id = id;
+      hc.server.params = p;
+      hc.server.storage = disks[id];
+      hc.server.simulator = sim;
+      hc.load_balancer = lb;
+      hosts[id] = fx_.own(fx_.sys.spawn(host_actor, hc));
+      hs.push_back(hosts[id]);
+    }
+    for (auto& h : hs)
+      caf::anon_send(h, hosts_atom::value, hs);
+  }
+
+  test_client& add_client(const std::string& name) {
+    auto c = std::make_unique<test_client>();
+    c->id = 1000 + clients.size();
+    c->name = name;
+    c->rec = std::make_shared<client_record>();
+    client_config cc;
+    cc.id = c->id;
+    cc.name = name;
+    cc.load_balancer = lb;
+    cc.retry_ms = opts_.client_retry_ms;
+    cc.connect_timeout_ms = 1000;
+    cc.reconnect_ms = 100;
+    cc.max_text_bytes = opts_.params.max_text_bytes;
+    cc.listener = c->rec;
+    c->actor = fx_.own(fx_.sys.spawn(client_actor, cc));
+    clients.push_back(std::move(c));
+    return *clients.back();
+  }
+
+  void say(test_client& c, const std::string& text) {
+    c.said.push_back(text);
+    caf::anon_send(c.actor, say_atom::value, text);
+  }
+
+  void kill(server_id id) { command(operator_action::kill, id); }
+  void restart(server_id id) { command(operator_action::restart, id); }
+  void skip_slot(server_id leader) {
+    command(operator_action::skip_slot, leader);
+  }
+
+  void command(operator_action a, server_id id) {
+    caf::anon_send(hosts.at(id), operator_command{a, id});
+  }
+
+  // -- peeking into actors (safe: the test coordinator runs in this thread) --
+
+  template <class State>
+  static State* peek(const caf::actor& a) {
+    if (!a)
+      return nullptr;
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(a);
+    auto sa = dynamic_cast<caf::stateful_actor<State>*>(ptr);
+    return sa == nullptr ? nullptr : &sa->state;
+  }
+
+  /// The running server's handles, or nullptr if it is down.
+  const server_info* running(server_id id) {
+    auto h = peek<host_state>(hosts.at(id));
+    if (h == nullptr || !h->server || !h->info.proposer)
+      return nullptr;
+    return &h->info;
+  }
+
+  const proposer_core* proposer(server_id id) {
+    auto info = running(id);
+    if (info == nullptr)
+      return nullptr;
+    auto st = peek<proposer_actor_state>(info->proposer);
+    return st == nullptr || !st->core ? nullptr : &*st->core;
+  }
+
+  /// The live server that leads at the highest ballot, or 0.
+  server_id leader() {
+    server_id best = 0;
+    ballot best_bal;
+    for (auto& [id, h] : hosts) {
+      auto p = proposer(id);
+      if (p != nullptr && p->role() == proposer_role::leader
+          && p->current_ballot() > best_bal) {
+        best = id;
+        best_bal = p->current_ballot();
+      }
+    }
+    return best;
+  }
+
+  /// The server a client is connected to (0 while it reconnects).
+  server_id server_of(const test_client& c) {
+    auto st = peek<client_state>(c.actor);
+    return st != nullptr && st->state == client_state::phase::connected
+             ? st->server
+             : 0;
+  }
+
+  /// History entries at server `id`, from storage.
+  std::vector<chat_entry> history(server_id id) {
+    return disks.at(id).learner->history(1, 100000000);
+  }
+
+  // -- conditions ------------------------------------------------------------
+
+  /// Every client has seen every message anybody said acknowledged.
+  bool all_acked() const {
+    for (auto& c : clients)
+      if (c->rec->acked < c->said.size())
+        return false;
+    return true;
+  }
+
+  /// Every client has seen at least `n` history entries.
+  bool all_saw(size_t n) const {
+    for (auto& c : clients)
+      if (c->rec->entries.size() < n)
+        return false;
+    return true;
+  }
+
+  size_t total_said() const {
+    size_t n = 0;
+    for (auto& c : clients)
+      n += c->said.size();
+    return n;
+  }
+
+  /// Waits until every client acknowledged its messages and saw all of them.
+  bool settle(caf::timespan limit, std::mt19937_64* rng = nullptr) {
+    return fx_.run_until(
+      [this] { return all_acked() && all_saw(total_said()); }, limit, rng);
+  }
+
+  caf::actor lb;
+  caf::actor sim;
+  std::map<server_id, caf::actor> hosts;
+  std::map<server_id, server_storage> disks;
+  std::vector<std::unique_ptr<test_client>> clients;
+
+private:
+  det_fixture& fx_;
+  harness_options opts_;
+};
+
+/// Fast timeouts for simulated runs: 10 ms ticks, elections after 150 ms.
+inline server_params sim_params() {
+  server_params p;
+  p.tick_ms = 10;
+  p.heartbeat_ticks = 3;
+  p.election_ticks = 15;
+  p.retry_ticks = 5;
+  p.catchup_ticks = 5;
+  p.window = 8;
+  p.batch_max = 8;
+  p.check_invariants = true;
+  p.seed = 11;
+  return p;
+}
+
+/// Checks what every client saw against what everyone said: one common
+/// order (every client's view is a prefix of one sequence), every message
+/// once, each client's messages in its order, nothing invented. Returns a
+/// description of the first violation, or "" if none.
+std::string check_histories(const cluster_harness& h);
+
+} // namespace cafchat::test
