@@ -1,5 +1,6 @@
 #include "node/cluster.hpp"
 
+#include <chrono>
 #include <filesystem>
 
 #include "caf/send.hpp"
@@ -29,7 +30,11 @@ event_log_ptr open_event_log(const std::string& pattern, const std::string& id) 
   std::error_code ec;
   if (!dir.empty())
     std::filesystem::create_directories(dir, ec);
-  return event_log::open_file(path);
+  return event_log::open_file(path, [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+  });
 }
 
 server_storage open_storage(const node_config& cfg, server_id id) {

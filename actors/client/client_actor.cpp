@@ -183,8 +183,11 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       self->delayed_send(self, ms(cfg.retry_ms), retry_atom::value);
     },
     [=](status_atom) {
+      // server is 0 while not connected.
       auto& st = self->state;
-      client_placement p{cfg.id, cfg.name, st.server};
+      client_placement p{cfg.id, cfg.name,
+                         st.state == client_state::phase::connected ? st.server
+                                                                    : 0};
       return p;
     },
   };

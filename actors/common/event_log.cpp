@@ -37,8 +37,10 @@ void json_escape(std::string& out, std::string_view s) {
   }
 }
 
-std::shared_ptr<event_log> event_log::open_file(const std::string& path) {
+std::shared_ptr<event_log> event_log::open_file(const std::string& path,
+                                                clock_fn wall_ms) {
   std::shared_ptr<event_log> log{new event_log};
+  log->wall_ms_ = std::move(wall_ms);
   log->file_ = std::fopen(path.c_str(), "a");
   if (log->file_ == nullptr)
     throw std::runtime_error("cannot open event log " + path + ": "
@@ -81,6 +83,10 @@ event_log::line::line(event_log* log, int64_t t_ms, server_id server,
   buf_.reserve(128);
   buf_ += "{\"t\":";
   buf_ += std::to_string(t_ms);
+  if (log_->wall_ms_) {
+    buf_ += ",\"ts\":";
+    buf_ += std::to_string(log_->wall_ms_());
+  }
   buf_ += ",\"server\":";
   buf_ += std::to_string(server);
   buf_ += ",\"event\":\"";

@@ -6,6 +6,8 @@
 // on the event. Thread-safe: a server's roles share one log.
 //
 //   {"t":1234,"server":2,"event":"promise","ballot":[3,1],"first_slot":7}
+//
+// Files written by caf-node add "ts", the wall-clock time in Unix ms.
 
 #include <cstdint>
 #include <cstdio>
@@ -26,9 +28,14 @@ class event_log {
 public:
   using sink_fn = std::function<void(const std::string&)>;
 
+  using clock_fn = std::function<int64_t()>;
+
   /// Appends to `path` (created if missing); throws std::runtime_error with
-  /// the path and the OS error if it cannot be opened.
-  static std::shared_ptr<event_log> open_file(const std::string& path);
+  /// the path and the OS error if it cannot be opened. With `wall_ms` every
+  /// line also gets "ts": Unix milliseconds from that clock (node/ passes the
+  /// system clock; nothing below node/ reads the wall clock).
+  static std::shared_ptr<event_log> open_file(const std::string& path,
+                                              clock_fn wall_ms = {});
   /// Calls `fn` with every line (tests, `tools/simulate --trace`).
   static std::shared_ptr<event_log> to_sink(sink_fn fn);
   /// A log that drops everything.
@@ -72,6 +79,7 @@ private:
   std::mutex mtx_;
   std::FILE* file_ = nullptr;
   sink_fn sink_;
+  clock_fn wall_ms_;
 };
 
 using event_log_ptr = std::shared_ptr<event_log>;

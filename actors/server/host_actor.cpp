@@ -1,6 +1,7 @@
 #include "actors/server/host_actor.hpp"
 
 #include <map>
+#include <memory>
 
 #include "caf/event_based_actor.hpp"
 
@@ -63,10 +64,29 @@ void start_server(self_ptr self, const host_config& cfg) {
       [](caf::error&) {});
 }
 
-void stop_server(self_ptr self, const host_config& cfg) {
+/// Crashes the running server; `done` (if valid) is delivered once the
+/// front and all three roles are gone, so a /kill that returns is complete.
+void stop_server(self_ptr self, const host_config& cfg,
+                 caf::response_promise done = {}) {
   auto& st = self->state;
   if (!st.server)
     return;
+  if (done.pending()) {
+    auto waiting = std::make_shared<int>(0);
+    for (auto& a : {st.info.front, st.info.acceptor, st.info.proposer,
+                    st.info.learner}) {
+      if (!a)
+        continue;
+      ++*waiting;
+      self->monitor(a);
+      st.awaiting_down[a.address()] = [waiting, done]() mutable {
+        if (--*waiting == 0)
+          done.deliver(true);
+      };
+    }
+    if (*waiting == 0)
+      done.deliver(true);
+  }
   // Not exit_reason::kill: CAF makes that fatal for every linked actor, and
   // the host must survive its server.
   self->unlink_from(st.server);
@@ -84,6 +104,15 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
   drop_unexpected(self);
   if (!cfg.server.log)
     cfg.server.log = event_log::null();
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& waiting = self->state.awaiting_down;
+    auto i = waiting.find(dm.source);
+    if (i != waiting.end()) {
+      auto f = std::move(i->second);
+      waiting.erase(i);
+      f();
+    }
+  });
   self->set_exit_handler([=](const caf::exit_msg& em) {
     auto& st = self->state;
     if (st.server && em.source == st.server.address()) {
@@ -126,11 +155,13 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
     },
     [=](const operator_command& cmd) -> caf::result<bool> {
       switch (cmd.action) {
-        case operator_action::kill:
+        case operator_action::kill: {
           if (!self->state.server)
             return false;
-          stop_server(self, cfg);
-          return true;
+          auto rp = self->make_response_promise();
+          stop_server(self, cfg, rp);
+          return rp;
+        }
         case operator_action::restart:
           if (self->state.server)
             return false;

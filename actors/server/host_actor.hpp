@@ -11,6 +11,7 @@
 
 #include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
+#include <functional>
 #include <map>
 
 #include "actors/server/server_actor.hpp"
@@ -30,6 +31,8 @@ struct host_state {
   uint64_t incarnation = 0;
   std::vector<caf::actor> peer_hosts; ///< One-process wiring.
   std::map<server_id, server_info> peers;
+  /// Actors a /kill waits for, with what to do when each is down.
+  std::map<caf::actor_addr, std::function<void()>> awaiting_down;
 };
 
 caf::behavior host_actor(caf::stateful_actor<host_state>* self,

@@ -247,6 +247,47 @@ public:
     return true;
   }
 
+  /// Waits (at most `limit_s`) until the client is connected: scripted input
+  /// then starts against a ready cluster, where /kill and /status mean what
+  /// they say.
+  bool await_connection(double limit_s) {
+    auto deadline = std::chrono::steady_clock::now()
+                    + std::chrono::milliseconds(static_cast<int64_t>(limit_s * 1000));
+    while (!interrupted && std::chrono::steady_clock::now() < deadline) {
+      bool connected = false;
+      self_->request(client_, std::chrono::seconds(5), status_atom::value)
+        .receive([&](const client_placement& p) { connected = p.server != 0; },
+                 [](caf::error&) {});
+      if (connected)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  /// /sync [seconds]: waits until every message sent so far is acknowledged
+  /// (for scripts that want a command to see their messages decided).
+  void sync(const std::vector<std::string>& args) {
+    double limit = opts_.drain_timeout_s;
+    if (!args.empty()) {
+      char* end = nullptr;
+      limit = std::strtod(args[0].c_str(), &end);
+      if (end == args[0].c_str() || *end != '\0' || limit < 0) {
+        out_.error("usage: /sync [seconds]");
+        return;
+      }
+    }
+    auto deadline = std::chrono::steady_clock::now()
+                    + std::chrono::milliseconds(static_cast<int64_t>(limit * 1000));
+    while (!pending().empty()) {
+      if (std::chrono::steady_clock::now() >= deadline || interrupted) {
+        out_.error("/sync: messages still unacknowledged");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
   /// Waits for every sent message to be acknowledged; returns the exit code.
   int drain() {
     using clock = std::chrono::steady_clock;
@@ -313,6 +354,8 @@ private:
               args, cmd);
     else if (cmd == "/skip-slot")
       operate(operator_action::skip_slot, {}, cmd);
+    else if (cmd == "/sync")
+      sync(args);
     else
       out_.error("unknown command " + cmd + " (try /help)");
     return true;
@@ -321,7 +364,8 @@ private:
   void help() {
     if (out_.jsonl()) {
       out_.notice("help", "commands: /help /who /status /history [n] "
-                          "/kill <server> /restart <server> /skip-slot /quit");
+                          "/kill <server> /restart <server> /skip-slot "
+                          "/sync [s] /quit");
       return;
     }
     out_.text("  <text>            send a chat message (//text sends '/text')\n"
@@ -331,6 +375,7 @@ private:
               "  /kill <server>    crash a server (its storage survives)\n"
               "  /restart <server> start a crashed server again; it catches up\n"
               "  /skip-slot        make the leader leave a hole in the log\n"
+              "  /sync [s]         wait until your messages are delivered\n"
               "  /quit             leave (after your messages are delivered)");
   }
 
@@ -479,6 +524,7 @@ private:
 // -- input loops -------------------------------------------------------------
 
 int scripted_loop(shell& sh) {
+  sh.await_connection(60);
   std::string line;
   while (!interrupted && std::getline(std::cin, line))
     if (!sh.handle(line))
@@ -532,6 +578,9 @@ int interactive_loop(shell& sh, printer& out, int wake_read,
   if (!hist.empty())
     read_history(hist.c_str());
   active_shell = &sh;
+  std::fputs("cafchat: connecting to the cluster ...\n", stdout);
+  std::fflush(stdout);
+  sh.await_connection(60);
   rl_callback_handler_install(prompt.c_str(), on_readline);
   out.text("cafchat: type a message and press Enter; /help lists commands.");
   print_above_prompt(out);

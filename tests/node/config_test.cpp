@@ -1,0 +1,163 @@
+// The node configuration: every mistake names its key, and good files load.
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "node/config.hpp"
+#include "node/options.hpp"
+
+using namespace cafchat;
+
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "test.ini");
+  } catch (config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool mentions(const std::string& err, const std::string& what) {
+  return err.find(what) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("config: the shipped configs load") {
+  for (auto path : {"configs/single-host.ini"}) {
+    INFO(path);
+    std::string file = std::string(CAFCHAT_SOURCE_DIR) + "/" + path;
+    auto c = load_config(file);
+    CHECK(c.servers == std::vector<server_id>{1, 2, 3});
+    CHECK(c.f == 1);
+    CHECK(c.params.max_text_bytes == 4096);
+    CHECK(c.params.heartbeat_ticks == 5);
+    CHECK(c.params.election_ticks == 50);
+    CHECK(c.sim.enabled); // on the path, forwarding only
+    CHECK(c.sim.drop_probability == 0);
+  }
+}
+
+TEST_CASE("config: f decides the number of servers") {
+  auto c = parse_config("[cluster]\nf = 2\n", "x");
+  CHECK(c.servers == std::vector<server_id>{1, 2, 3, 4, 5});
+  c = parse_config("[cluster]\nf = 0\n", "x");
+  CHECK(c.servers == std::vector<server_id>{1});
+}
+
+TEST_CASE("config: mistakes are refused with the file, line and key") {
+  struct row {
+    const char* text;
+    const char* expect;
+  };
+  const row rows[] = {
+    {"", "[cluster] f is missing"},
+    {"[cluster]\nf = -1\n", "test.ini:2: [cluster] f: must be >= 0"},
+    {"[cluster]\nf = one\n", "[cluster] f: expected a whole number, got 'one'"},
+    {"[cluster]\nf = 1\n[paxos]\nhearbeat_ms = 5\n",
+     "test.ini:4: unknown key 'hearbeat_ms' in [paxos]"},
+    {"[cluster]\nf = 1\n[paxo]\n", "unknown section [paxo]"},
+    {"[cluster]\nf = 1\n[paxos]\nheartbeat_ms = 600\nelection_timeout_ms = 500\n",
+     "heartbeat_ms (600) must be shorter than election_timeout_ms (500)"},
+    {"[cluster]\nf = 1\n[paxos]\nheartbeat_ms = 500\n",
+     "heartbeat_ms (500) must be shorter than election_timeout_ms (500)"},
+    {"[cluster]\nf = 1\n[paxos]\nheartbeat_ms =\n", "heartbeat_ms: missing value"},
+    {"cluster {\n  f = 1\n}\n", "test.ini:1: brace syntax is not supported"},
+    {"f = 1\n", "key 'f' is outside any [section]"},
+    {"[cluster]\nf = 1\nf = 2\n", "key 'f' appears twice"},
+    {"[cluster]\nf = 1\nstorage = disk\n",
+     "[cluster] storage: expected one of memory, lmdb, got 'disk'"},
+    {"[cluster]\nf = 1\n[paxos]\nprevote = maybe\n",
+     "[paxos] prevote: expected true or false"},
+    {"[cluster]\nf = 1\n[simulator]\ndrop_probability = 1.5\n",
+     "drop_probability: must be between 0 and 1"},
+    {"[cluster]\nf = 1\n[simulator]\ndelay_min_ms = 10\ndelay_max_ms = 5\n",
+     "delay_min_ms: (10) is above delay_max_ms (5)"},
+    {"[cluster]\nf = 1\n[simulator]\nenabled = true\n[faults]\n7 = d:0\n",
+     "[faults] 7: no such server"},
+    {"[cluster]\nf = 1\n[simulator]\nenabled = true\n[faults]\n1 = x:3\n",
+     "unknown phase 'x'"},
+    {"[cluster]\nf = 1\n[faults]\n1 = d:0\n",
+     "[faults] needs [simulator] enabled = true"},
+    {"[nodes]\n1 = 127.0.0.1:7101\n2 = 127.0.0.1:7102\nlb = 127.0.0.1:7100\n",
+     "a cluster needs an odd number"},
+    {"[nodes]\n1 = 127.0.0.1:7101\n", "[nodes] has no 'lb' entry"},
+    {"[nodes]\n1 = 127.0.0.1:99999\nlb = 127.0.0.1:7100\n",
+     "port must be 1-65535"},
+    {"[nodes]\nx = 127.0.0.1:7101\nlb = 127.0.0.1:7100\n",
+     "a node id is a server number"},
+    {"[nodes]\n1 = 127.0.0.1:7101\nlb = 127.0.0.1:7101\n",
+     "is already used by another node"},
+    {"[nodes]\n1 = 127.0.0.1:7101\nlb = 127.0.0.1:7100\n[cluster]\nf = 1\n",
+     "[cluster] f: is 1 but [nodes] lists 1 servers"},
+  };
+  for (auto& r : rows) {
+    INFO(r.text);
+    auto err = error_of(r.text);
+    CHECK(mentions(err, r.expect));
+  }
+}
+
+TEST_CASE("config: comments, quotes and {id} expansion") {
+  auto c = parse_config("; top\n[cluster]\nf = 1 ; inline\n"
+                        "data_dir = \"data dir;x/{id}\"\n[log]\nevents = none\n",
+                        "x");
+  CHECK(c.data_dir == "data dir;x/{id}");
+  CHECK(node_config::expand(c.data_dir, "3") == "data dir;x/3");
+  CHECK(c.events.empty());
+}
+
+TEST_CASE("config: a multi-process cluster from [nodes]") {
+  auto c = parse_config("[nodes]\n1 = 127.0.0.1:7101\n2 = 127.0.0.1:7102\n"
+                        "3 = 10.0.0.3:7103\nlb = 127.0.0.1:7100\n",
+                        "x");
+  CHECK(c.distributed());
+  CHECK(c.f == 1);
+  CHECK(c.servers == std::vector<server_id>{1, 2, 3});
+  CHECK(c.nodes.at("3").host == "10.0.0.3");
+  CHECK(c.nodes.at("lb").port == 7100);
+}
+
+TEST_CASE("config: a missing file is an error naming it") {
+  CHECK_THROWS_WITH(load_config("/nonexistent/x.ini"),
+                    Catch::Contains("/nonexistent/x.ini: cannot read"));
+}
+
+TEST_CASE("config: fault rules in the syntax of prior system 001") {
+  auto r = parse_rule("p:10::a:20::c:30");
+  CHECK(r.prepare_delay_ms == 10000);
+  CHECK(r.accept_delay_ms == 20000);
+  CHECK(r.commit_delay_ms == 30000);
+  CHECK(r.drop_after_ms == -1);
+  CHECK(parse_rule("d:0").drop_after_ms == 0);
+  CHECK(parse_rule("a:250ms").accept_delay_ms == 250);
+  CHECK(to_string(parse_rule("p:10::a:250ms")) == "p:10::a:250ms");
+  CHECK_THROWS_AS(parse_rule("p10"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_rule("p:ten"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_rule(""), std::invalid_argument);
+}
+
+TEST_CASE("config: command line, both --key value and --key=value") {
+  auto parse = [](std::vector<std::string> args) {
+    std::vector<char*> argv{const_cast<char*>("caf-node")};
+    for (auto& a : args)
+      argv.push_back(a.data());
+    return parse_cli(static_cast<int>(argv.size()), argv.data(), true);
+  };
+  auto a = parse({"--config", "x.ini", "--output=jsonl", "--name", "bob"});
+  CHECK(a.config == "x.ini");
+  CHECK(a.jsonl);
+  CHECK(a.name == "bob");
+  auto b = parse({"--config=y.ini", "--drain-timeout", "2.5"});
+  CHECK(b.config == "y.ini");
+  CHECK(b.drain_timeout_s == 2.5);
+  CHECK_THROWS_WITH(parse({"--config"}), Catch::Contains("--config needs a value"));
+  CHECK_THROWS_WITH(parse({"--bogus=1", "--config=x"}),
+                    Catch::Contains("unknown option --bogus"));
+  CHECK_THROWS_WITH(parse({"--output=xml", "--config=x"}),
+                    Catch::Contains("--output must be jsonl or text"));
+  CHECK_THROWS_WITH(parse({}), Catch::Contains("--config FILE is required"));
+}

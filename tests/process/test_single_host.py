@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""caf-node as a process: the whole cluster in one process, driven by a script
+on stdin with --output jsonl, as a user's script would drive it."""
+
+import os
+import shutil
+import subprocess
+
+from common import (ROOT, Failure, binary, check, events, json_lines, messages,
+                    parse_args, run_tests, workdir)
+
+ARGS = parse_args()
+NODE = binary(ARGS.build, "caf-node")
+CONFIG = os.path.join(ROOT, "configs", "single-host.ini")
+
+
+def run(script, *extra, config=CONFIG, timeout=60):
+    wd = workdir("cafchat-single-")
+    try:
+        p = subprocess.run([NODE, "--config", config, *extra], input=script,
+                           capture_output=True, cwd=wd, timeout=timeout)
+        logs = sorted(os.listdir(os.path.join(wd, "logs"))) \
+            if os.path.isdir(os.path.join(wd, "logs")) else []
+        return p, logs
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+def test_scripted_chat_delivers_every_line_in_order():
+    lines = [f"message {i}" for i in range(1, 31)]
+    p, logs = run(("\n".join(lines) + "\n").encode(), "--output", "jsonl",
+                  "--name", "alice")
+    check(p.returncode == 0, f"exit code {p.returncode}: {p.stderr.decode()}")
+    objs = json_lines(p.stdout.decode(), "stdout")
+    msgs = messages(objs)
+    check([m["text"] for m in msgs] == lines, f"texts differ: {msgs[:3]}...")
+    check([m["index"] for m in msgs] == list(range(1, 31)), "indices not 1..30")
+    check([m["seq"] for m in msgs] == list(range(1, 31)), "seqs not 1..30")
+    check(all(m["from"] == "alice" for m in msgs), "sender name")
+    check(all(set(m) >= {"index", "slot", "from", "seq", "text"} for m in msgs),
+          "a message line lacks a key of the contract")
+    slots = [m["slot"] for m in msgs]
+    check(slots == sorted(slots), "slots go backwards")
+    check(len(events(objs, "connected")) == 1, "one connected notice")
+    check(logs == ["lb.jsonl", "server-1.jsonl", "server-2.jsonl",
+                   "server-3.jsonl"], f"event logs: {logs}")
+
+
+def test_leader_killed_mid_stream_loses_nothing():
+    # Server 1 hosts the only client and is its first proposer, so it leads.
+    lines = [f"before {i}" for i in range(10)] + ["/kill 1"] + \
+        [f"after {i}" for i in range(10)] + ["/restart 1"] + ["last"]
+    p, _ = run(("\n".join(lines) + "\n").encode(), "--output", "jsonl",
+               "--name", "bob")
+    check(p.returncode == 0, f"exit code {p.returncode}: {p.stderr.decode()}")
+    objs = json_lines(p.stdout.decode(), "stdout")
+    texts = [m["text"] for m in messages(objs)]
+    want = [l for l in lines if not l.startswith("/")]
+    check(texts == want, f"delivered {texts}")
+    check(len(events(objs, "kill")) == 1, "a kill notice")
+    check(len(events(objs, "server_lost")) <= 1, "at most one reroute")
+
+
+def test_commands_answer_in_json():
+    p, _ = run(b"hello\n/sync\n/status\n/who\n/history 1\n", "--output",
+               "jsonl")
+    check(p.returncode == 0, p.stderr.decode())
+    objs = json_lines(p.stdout.decode(), "stdout")
+    status = events(objs, "status")
+    check(len(status) == 1 and len(status[0]["servers"]) == 3, f"{status}")
+    check(sum(1 for s in status[0]["servers"] if s["role"] == "leader") == 1,
+          "exactly one leader in /status")
+    who = events(objs, "who")
+    check(len(who) == 1 and len(who[0]["clients"]) == 1, f"{who}")
+    hist = events(objs, "history")
+    check(len(hist) == 1 and hist[0]["count"] == 1, f"{hist}")
+    # /history repeats the entry after the event line.
+    check(len(messages(objs)) == 2, f"{messages(objs)}")
+
+
+def test_bad_input_gets_an_error_and_the_shell_goes_on():
+    script = b"/nonsense\n" + b"x" * 5000 + b"\n\xff\xfe bad utf8\n/kill\n" \
+        b"/kill 99\nfine\n"
+    p, _ = run(script, "--output", "jsonl")
+    check(p.returncode == 0, p.stderr.decode())
+    objs = json_lines(p.stdout.decode(), "stdout")
+    errors = [e["detail"] for e in events(objs, "error")]
+    check(len(errors) == 5, f"errors: {errors}")
+    check(any("unknown command /nonsense" in e for e in errors), "unknown command")
+    check(any("over the limit of 4096 bytes" in e for e in errors), "oversize")
+    check(any("not valid UTF-8" in e for e in errors), "invalid utf-8")
+    check(any("usage: /kill <server id>" in e for e in errors), "usage")
+    check(any("no server 99" in e for e in errors), "unknown server")
+    check([m["text"] for m in messages(objs)] == ["fine"], "the good line")
+
+
+def test_text_output_is_for_people():
+    p, _ = run(b"hi there\n", "--name", "carol")
+    check(p.returncode == 0, p.stderr.decode())
+    check("[1] carol: hi there" in p.stdout.decode(), p.stdout.decode())
+
+
+def test_unacknowledged_messages_time_out_with_exit_1():
+    # With two of three servers down nothing can be decided.
+    p, _ = run(b"/kill 2\n/kill 3\nlost in the void\n", "--output", "jsonl",
+               "--drain-timeout", "2")
+    check(p.returncode == 1, f"exit code {p.returncode}")
+    err = p.stderr.decode()
+    check("1 message(s) not acknowledged" in err and "lost in the void" in err,
+          err)
+
+
+def test_bad_config_exits_2_naming_the_key():
+    wd = workdir("cafchat-badcfg-")
+    try:
+        cfg = os.path.join(wd, "bad.ini")
+        with open(cfg, "w") as f:
+            f.write("[cluster]\nf = 1\n[paxos]\nheartbeat_ms = 900\n")
+        p = subprocess.run([NODE, "--config", cfg], input=b"", capture_output=True,
+                           timeout=30)
+        check(p.returncode == 2, f"exit code {p.returncode}")
+        check("heartbeat_ms" in p.stderr.decode(), p.stderr.decode())
+        p = subprocess.run([NODE, "--config"], capture_output=True, timeout=30)
+        check(p.returncode == 2 and b"--config needs a value" in p.stderr,
+              p.stderr.decode())
+        p = subprocess.run([NODE, f"--config={wd}/missing.ini"],
+                           capture_output=True, timeout=30)
+        check(p.returncode == 2 and b"cannot read" in p.stderr, p.stderr.decode())
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    run_tests([
+        test_scripted_chat_delivers_every_line_in_order,
+        test_leader_killed_mid_stream_loses_nothing,
+        test_commands_answer_in_json,
+        test_bad_input_gets_an_error_and_the_shell_goes_on,
+        test_text_output_is_for_people,
+        test_unacknowledged_messages_time_out_with_exit_1,
+        test_bad_config_exits_2_naming_the_key,
+    ])
