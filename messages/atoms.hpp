@@ -35,6 +35,10 @@ using pending_atom = caf::atom_constant<caf::atom("pending")>;
 using say_atom = caf::atom_constant<caf::atom("say")>;
 /// Server front: describe yourself (answers a server_info).
 using info_atom = caf::atom_constant<caf::atom("info")>;
+/// Host: this is (now) the load balancer. Load balancer: which simulator?
+using lb_atom = caf::atom_constant<caf::atom("lb")>;
+/// Roles: route peer messages through this simulator (or directly).
+using sim_atom = caf::atom_constant<caf::atom("sim")>;
 /// Client-side retry timer.
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 

@@ -63,16 +63,18 @@ server_config make_server_config(const node_config& cfg, server_id id,
 
 cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg) {
   cluster c;
+  auto lb_log = open_event_log(cfg.lb_events, "lb");
+  if (cfg.sim.enabled) {
+    simulator_config simc;
+    simc.log = lb_log;
+    c.simulator = sys.spawn(simulator_actor, simc);
+  }
   load_balancer_config lc;
   lc.servers = cfg.servers;
   lc.max_text_bytes = cfg.params.max_text_bytes;
-  lc.log = open_event_log(cfg.lb_events, "lb");
+  lc.simulator = c.simulator;
+  lc.log = lb_log;
   c.load_balancer = sys.spawn(load_balancer, lc);
-  if (cfg.sim.enabled) {
-    simulator_config simc;
-    simc.log = lc.log;
-    c.simulator = sys.spawn(simulator_actor, simc);
-  }
   std::vector<caf::actor> hosts;
   for (auto id : cfg.servers) {
     auto storage = open_storage(cfg, id);

@@ -7,6 +7,7 @@
 // Exit codes: 0 ok; 1 the shell could not deliver every message before the
 // drain timeout; 2 bad command line or configuration.
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -23,6 +24,7 @@
 #include "messages/registry.hpp"
 #include "node/cluster.hpp"
 #include "node/config.hpp"
+#include "node/distributed.hpp"
 #include "node/options.hpp"
 #include "tools/chat/shell.hpp"
 
@@ -38,9 +40,9 @@ const char* usage =
   "chat shell (interactive on a terminal; one message per input line\n"
   "otherwise). See configs/single-host.ini for every configuration key.\n";
 
-volatile std::sig_atomic_t stop_requested = 0;
+std::atomic<bool> stop_requested{false};
 extern "C" void on_stop(int) {
-  stop_requested = 1;
+  stop_requested = true;
 }
 
 } // namespace
@@ -71,10 +73,24 @@ int main(int argc, char** argv) {
               << std::endl;
     return 2;
   }
+  if (!cfg.distributed() && !cli.node.empty()) {
+    std::cerr << "caf-node: --node needs a config with a [nodes] section; "
+              << cfg.path << " runs the whole cluster in one process"
+              << std::endl;
+    return 2;
+  }
   caf::actor_system_config sys_cfg;
   add_message_types(sys_cfg);
   sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads));
+  if (cfg.distributed())
+    configure_network(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
+  if (cfg.distributed()) {
+    std::signal(SIGINT, on_stop);
+    std::signal(SIGTERM, on_stop);
+    std::signal(SIGPIPE, SIG_IGN);
+    return run_node(sys, cfg, cli.node, stop_requested);
+  }
   cluster c;
   try {
     c = start_local_cluster(sys, cfg);

@@ -118,6 +118,9 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
     [=](peer_atom, const server_info& info) {
       self->state.links.update(info);
     },
+    [=](sim_atom, const caf::actor& sim) {
+      self->state.links.set_simulator(sim);
+    },
     [=](status_atom) { return self->state.core->promised(); },
   };
 }

@@ -61,15 +61,33 @@ void connect(self_ptr self, const client_config& cfg, server_id failed) {
       [=](assignment& a) {
         if (self->state.attempt != attempt)
           return;
-        auto front = a.server.front;
+        auto open_session = [=] {
+          self
+            ->request(a.server.front, timeout,
+                      hello{cfg.id, cfg.name, self->state.last_index,
+                            caf::actor_cast<caf::actor>(self)})
+            .then(
+              [=](welcome& w) {
+                if (self->state.attempt == attempt)
+                  on_welcome(self, cfg, w);
+              },
+              [=](caf::error&) {
+                if (self->state.attempt == attempt)
+                  schedule_reconnect(self, cfg, a.server.id);
+              });
+        };
+        if (!cfg.middleman || a.server.port == 0) {
+          open_session();
+          return;
+        }
         self
-          ->request(front, timeout,
-                    hello{cfg.id, cfg.name, self->state.last_index,
-                          caf::actor_cast<caf::actor>(self)})
+          ->request(cfg.middleman, timeout, caf::connect_atom::value,
+                    a.server.host, a.server.port)
           .then(
-            [=](welcome& w) {
+            [=](const caf::node_id&, const caf::strong_actor_ptr&,
+                const std::set<std::string>&) {
               if (self->state.attempt == attempt)
-                on_welcome(self, cfg, w);
+                open_session();
             },
             [=](caf::error&) {
               if (self->state.attempt == attempt)

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "caf/event_based_actor.hpp"
+#include "caf/io/middleman_actor.hpp"
 #include "caf/stateful_actor.hpp"
 #include <deque>
 
@@ -58,6 +59,10 @@ struct client_config {
   uint32_t max_text_bytes = 4096; ///< Until the balancer says otherwise.
   uint32_t pending_max = 100000;  ///< Unacknowledged messages, at most.
   std::shared_ptr<client_listener> listener;
+  /// Multi-process clusters: connect to the assigned server's node directly
+  /// (its host:port from the assignment) through this middleman before
+  /// opening the session, so traffic does not detour via the balancer's node.
+  caf::io::middleman_actor middleman;
 };
 
 struct client_state {

@@ -134,6 +134,9 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
     [=](peer_atom, const server_info& info) {
       self->state.links.update(info);
     },
+    [=](sim_atom, const caf::actor& sim) {
+      self->state.links.set_simulator(sim);
+    },
     [=](bind_atom, const caf::actor& proposer) {
       self->state.proposer = proposer;
       self->send(proposer, learned_atom::value,

@@ -196,6 +196,7 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
       log(self, cfg, "client_placed", id, msg.client);
       return assignment{st.servers[id].info, cfg.max_text_bytes};
     },
+    [=](sim_atom) { return cfg.simulator; },
     [=](status_atom) {
       auto rp = self->make_response_promise();
       gather_status(self, rp);

@@ -23,6 +23,7 @@ namespace cafchat {
 struct load_balancer_config {
   std::vector<server_id> servers; ///< Every configured server id.
   uint32_t max_text_bytes = 4096;
+  caf::actor simulator; ///< Handed to servers that ask (multi-process).
   event_log_ptr log;
 };
 

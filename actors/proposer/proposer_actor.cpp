@@ -134,6 +134,9 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
     [=](peer_atom, const server_info& info) {
       self->state.links.update(info);
     },
+    [=](sim_atom, const caf::actor& sim) {
+      self->state.links.set_simulator(sim);
+    },
     [=](status_atom) {
       auto& c = *self->state.core;
       server_status st;

@@ -19,15 +19,17 @@ void announce(self_ptr self) {
   auto& st = self->state;
   for (auto& h : st.peer_hosts)
     self->send(h, peer_atom::value, st.info);
+  if (st.simulator)
+    self->send(st.simulator, peer_atom::value, st.info);
 }
 
 void register_with_lb(self_ptr self, const host_config& cfg) {
-  if (!cfg.load_balancer)
-    return;
   auto& st = self->state;
+  if (!st.load_balancer || !st.info.front)
+    return;
   auto inc = st.incarnation;
   self
-    ->request(cfg.load_balancer, std::chrono::seconds(5),
+    ->request(st.load_balancer, std::chrono::seconds(5),
               register_server{st.info, caf::actor_cast<caf::actor>(self)})
     .then([](bool) {},
           [=](caf::error& e) {
@@ -48,7 +50,8 @@ void register_with_lb(self_ptr self, const host_config& cfg) {
 void start_server(self_ptr self, const host_config& cfg) {
   auto& st = self->state;
   auto sc = cfg.server;
-  sc.incarnation = ++st.incarnation;
+  sc.incarnation = cfg.incarnation_base + ++st.incarnation;
+  sc.simulator = st.simulator;
   for (auto& [id, info] : st.peers)
     sc.peers.push_back(info);
   // Linked, so the server dies with its host; the host traps the exit of its
@@ -127,9 +130,35 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
     stop_server(self, cfg);
     self->quit(em.reason);
   });
+  self->state.load_balancer = cfg.load_balancer;
+  self->state.simulator = cfg.server.simulator;
   if (cfg.start_running)
     start_server(self, cfg);
   return {
+    [=](lb_atom, const caf::actor& lb) {
+      // A (re)connected load balancer: register with it, and route peer
+      // traffic through its simulator if it runs one.
+      auto& st = self->state;
+      if (lb == st.load_balancer)
+        return;
+      st.load_balancer = lb;
+      if (!lb)
+        return;
+      register_with_lb(self, cfg);
+      self->request(lb, std::chrono::seconds(5), sim_atom::value)
+        .then(
+          [=](const caf::actor& sim) {
+            auto& st = self->state;
+            if (sim == st.simulator)
+              return;
+            st.simulator = sim;
+            if (st.server)
+              self->send(st.server, sim_atom::value, sim);
+            if (sim && st.info.front)
+              self->send(sim, peer_atom::value, st.info);
+          },
+          [](caf::error&) {});
+    },
     [=](hosts_atom, const std::vector<caf::actor>& hosts) {
       auto& st = self->state;
       st.peer_hosts.clear();

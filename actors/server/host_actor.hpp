@@ -20,13 +20,19 @@ namespace cafchat {
 
 struct host_config {
   server_config server;      ///< Template for every incarnation.
-  caf::actor load_balancer;  ///< May be invalid (tests without one).
+  caf::actor load_balancer;  ///< May be invalid: (lb_atom, actor) sets it.
   bool start_running = true; ///< Start the server at once.
+  /// Incarnations count up from here. A multi-process node passes the start
+  /// time, so a restarted process announces a higher incarnation than any
+  /// of its predecessors and peers replace their stale handles.
+  uint64_t incarnation_base = 0;
 };
 
 struct host_state {
   static inline const char* name = "host";
   caf::actor server;                  ///< The running front, if any.
+  caf::actor load_balancer;
+  caf::actor simulator;
   server_info info;                   ///< Its handles.
   uint64_t incarnation = 0;
   std::vector<caf::actor> peer_hosts; ///< One-process wiring.

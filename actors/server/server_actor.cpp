@@ -144,6 +144,11 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
       for (auto& r : {me.acceptor, me.proposer, me.learner})
         self->send(r, peer_atom::value, info);
     },
+    [=](sim_atom, const caf::actor& sim) {
+      auto& me = self->state.info;
+      for (auto& r : {me.acceptor, me.proposer, me.learner})
+        self->send(r, sim_atom::value, sim);
+    },
     [=](status_atom) {
       auto rp = self->make_response_promise();
       reply_status(self, rp);

@@ -228,6 +228,7 @@ public:
     cc.connect_timeout_ms = opts.connect_timeout_ms;
     cc.max_text_bytes = opts.max_text_bytes;
     cc.listener = listener_;
+    cc.middleman = opts.middleman;
     client_ = sys.spawn(client_actor, cc);
   }
 

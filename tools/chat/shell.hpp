@@ -21,6 +21,7 @@
 
 #include "caf/actor.hpp"
 #include "caf/actor_system.hpp"
+#include "caf/io/middleman_actor.hpp"
 
 namespace cafchat {
 
@@ -32,6 +33,8 @@ struct shell_options {
   uint32_t connect_timeout_ms = 2000;
   uint32_t max_text_bytes = 4096;
   bool interactive = false;      ///< stdin is a terminal
+  /// Multi-process clusters: the middleman, to reach servers directly.
+  caf::io::middleman_actor middleman;
 };
 
 /// The login name of the user, for the default --name.

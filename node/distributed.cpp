@@ -1,0 +1,144 @@
+#include "node/distributed.hpp"
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "caf/io/middleman.hpp"
+#include "caf/send.hpp"
+
+#include "actors/load_balancer/load_balancer.hpp"
+#include "actors/server/host_actor.hpp"
+#include "actors/simulator/simulator.hpp"
+#include "node/cluster.hpp"
+#include "node/connector.hpp"
+
+namespace cafchat {
+
+void configure_network(caf::actor_system_config& sys_cfg,
+                       const node_config& cfg) {
+  sys_cfg.load<caf::io::middleman>();
+  sys_cfg.set("middleman.heartbeat-interval",
+              caf::timespan{std::chrono::milliseconds(cfg.heartbeat_interval_ms)});
+  sys_cfg.set("middleman.connection-timeout",
+              caf::timespan{std::chrono::milliseconds(cfg.connection_timeout_ms)});
+}
+
+namespace {
+
+void wait_for(const std::atomic<bool>& stop) {
+  while (!stop)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+/// Publishes `a` on `port` (all interfaces); prints why not on failure.
+bool publish(caf::actor_system& sys, const caf::actor& a,
+             const node_endpoint& ep) {
+  auto port = sys.middleman().publish(a, ep.port, nullptr, true);
+  if (!port) {
+    std::cerr << "caf-node: node " << ep.id << ": cannot listen on port "
+              << ep.port << ": " << sys.render(port.error()) << std::endl;
+    return false;
+  }
+  return true;
+}
+
+int run_lb(caf::actor_system& sys, const node_config& cfg,
+           const std::atomic<bool>& stop) {
+  auto& ep = cfg.nodes.at("lb");
+  auto log = open_event_log(cfg.lb_events, "lb");
+  caf::actor sim;
+  if (cfg.sim.enabled) {
+    simulator_config simc;
+    simc.log = log;
+    sim = sys.spawn(simulator_actor, simc);
+  }
+  load_balancer_config lc;
+  lc.servers = cfg.servers;
+  lc.max_text_bytes = cfg.params.max_text_bytes;
+  lc.simulator = sim;
+  lc.log = log;
+  auto lb = sys.spawn(load_balancer, lc);
+  int rc = 0;
+  if (publish(sys, lb, ep)) {
+    std::cerr << "cafchat: load balancer on " << ep.host << ":" << ep.port
+              << (sim ? " with the simulator" : "") << "; waiting for servers";
+    for (auto id : cfg.servers)
+      std::cerr << " " << id;
+    std::cerr << std::endl;
+    wait_for(stop);
+    sys.middleman().unpublish(lb, ep.port);
+  } else {
+    rc = 1;
+  }
+  caf::anon_send_exit(lb, caf::exit_reason::user_shutdown);
+  if (sim)
+    caf::anon_send_exit(sim, caf::exit_reason::user_shutdown);
+  return rc;
+}
+
+int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
+               const std::atomic<bool>& stop) {
+  auto& ep = cfg.nodes.at(std::to_string(id));
+  server_storage storage;
+  event_log_ptr log;
+  try {
+    storage = open_storage(cfg, id);
+    log = open_event_log(cfg.events, std::to_string(id));
+  } catch (std::exception& e) {
+    std::cerr << "caf-node: server " << id << ": " << e.what() << std::endl;
+    return 1;
+  }
+  host_config hc;
+  hc.server = make_server_config(cfg, id, storage, log, caf::actor{});
+  hc.incarnation_base = static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch())
+      .count()) * 1000;
+  auto host = sys.spawn(host_actor, hc);
+  if (!publish(sys, host, ep)) {
+    caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  connector_config cc;
+  for (auto& [nid, other] : cfg.nodes)
+    if (nid != ep.id)
+      cc.targets.push_back(other);
+  cc.owner = host;
+  cc.connect_timeout_ms = cfg.client_connect_timeout_ms;
+  cc.log = log;
+  cc.self_id = id;
+  auto conn = sys.spawn(connector_actor, cc);
+  std::cerr << "cafchat: server " << id << " on " << ep.host << ":" << ep.port
+            << ", storage " << cfg.storage;
+  if (cfg.storage == "lmdb")
+    std::cerr << " in " << node_config::expand(cfg.data_dir, std::to_string(id));
+  if (!cfg.events.empty())
+    std::cerr << ", events in "
+              << node_config::expand(cfg.events, std::to_string(id));
+  std::cerr << std::endl;
+  wait_for(stop);
+  caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  sys.middleman().unpublish(host, ep.port);
+  caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+  return 0;
+}
+
+} // namespace
+
+int run_node(caf::actor_system& sys, const node_config& cfg,
+             const std::string& id, const std::atomic<bool>& stop) {
+  if (cfg.nodes.count(id) == 0) {
+    std::string known;
+    for (auto& [nid, ep] : cfg.nodes)
+      known += (known.empty() ? "" : ", ") + nid;
+    std::cerr << "caf-node: " << cfg.path << " has no node '" << id
+              << "' (nodes: " << known << ")" << std::endl;
+    return 2;
+  }
+  if (id == "lb")
+    return run_lb(sys, cfg, stop);
+  return run_server(sys, cfg, static_cast<server_id>(std::stoul(id)), stop);
+}
+
+} // namespace cafchat

@@ -1,0 +1,106 @@
+// caf-chat: the chat shell as its own process, for a multi-process cluster.
+//
+//   caf-chat --config configs/cluster-3.ini [--name NAME] [--output jsonl]
+//            [--drain-timeout SECONDS]
+//
+// It reaches the load balancer named by the config's [nodes] lb entry over
+// the network, then talks to its assigned server directly. Same commands,
+// same JSON-lines contract and the same drain-then-exit behaviour as the
+// shell of caf-node. Exit codes: 0 ok; 1 unacknowledged messages after the
+// drain timeout, or no load balancer; 2 bad command line or configuration.
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include <unistd.h>
+
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/io/middleman.hpp"
+
+#include "messages/registry.hpp"
+#include "node/config.hpp"
+#include "node/distributed.hpp"
+#include "node/options.hpp"
+#include "tools/chat/shell.hpp"
+
+using namespace cafchat;
+
+namespace {
+
+const char* usage =
+  "usage: caf-chat --config FILE [--name NAME] [--output jsonl|text]\n"
+  "                [--drain-timeout SECONDS]\n"
+  "\n"
+  "Chats with the multi-process cafchat cluster that FILE describes (its\n"
+  "[nodes] section names the load balancer). Interactive on a terminal; one\n"
+  "message per input line otherwise.\n";
+
+} // namespace
+
+int main(int argc, char** argv) {
+  cli_options cli;
+  try {
+    cli = parse_cli(argc, argv, /*allow_node*/ false);
+  } catch (usage_error& e) {
+    std::cerr << "caf-chat: " << e.what() << "\n\n" << usage;
+    return 2;
+  }
+  if (cli.help) {
+    std::cout << usage;
+    return 0;
+  }
+  node_config cfg;
+  try {
+    cfg = load_config(cli.config);
+  } catch (config_error& e) {
+    std::cerr << "caf-chat: " << e.what() << std::endl;
+    return 2;
+  }
+  if (!cfg.distributed()) {
+    std::cerr << "caf-chat: " << cfg.path << " has no [nodes] section: it runs "
+              << "the whole cluster in one process; chat with caf-node there"
+              << std::endl;
+    return 2;
+  }
+  caf::actor_system_config sys_cfg;
+  add_message_types(sys_cfg);
+  sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads));
+  configure_network(sys_cfg, cfg);
+  caf::actor_system sys{sys_cfg};
+  auto& lb_ep = cfg.nodes.at("lb");
+  // Blocking connects are fine here, on the main thread; give the cluster
+  // some time to come up.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  caf::actor lb;
+  bool told = false;
+  for (;;) {
+    auto x = sys.middleman().remote_actor(lb_ep.host, lb_ep.port);
+    if (x) {
+      lb = *x;
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::cerr << "caf-chat: no load balancer at " << lb_ep.host << ":"
+                << lb_ep.port << ": " << sys.render(x.error()) << std::endl;
+      return 1;
+    }
+    if (!told) {
+      std::cerr << "caf-chat: waiting for the load balancer at " << lb_ep.host
+                << ":" << lb_ep.port << " ..." << std::endl;
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  shell_options so;
+  so.name = cli.name.empty() ? default_user_name() : cli.name;
+  so.jsonl = cli.jsonl;
+  so.drain_timeout_s = cli.drain_timeout_s;
+  so.client_retry_ms = cfg.client_retry_ms;
+  so.connect_timeout_ms = cfg.client_connect_timeout_ms;
+  so.max_text_bytes = cfg.params.max_text_bytes;
+  so.interactive = ::isatty(STDIN_FILENO) != 0 && !cli.jsonl;
+  so.middleman = sys.middleman().actor_handle();
+  return run_shell(sys, lb, so);
+}
