@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""A real multi-process cluster on loopback: three servers and the load
+balancer as separate caf-node processes, caf-chat clients as processes.
+kill -9 of the leader mid-stream and its restart; a frozen server (SIGSTOP,
+SIGCONT); garbage and half-open connections on every node port."""
+
+import os
+import shutil
+import signal
+import socket
+import time
+
+from cluster import Cluster, Feeder, check_common_order
+from common import Failure, check, parse_args, run_tests, workdir
+
+ARGS = parse_args()
+
+
+def with_cluster(fn, **kw):
+    wd = workdir("cafchat-cluster-")
+    c = Cluster(ARGS.build, wd, **kw)
+    try:
+        c.start_all()
+        c.wait(lambda: c.status()["ready"] and c.leader() is not None, 30,
+               "the cluster to elect a leader")
+        fn(c)
+    except Failure as e:
+        logs = ""
+        for f in sorted(os.listdir(wd)):
+            if f.startswith("node-"):
+                with open(os.path.join(wd, f), errors="replace") as fh:
+                    tail = fh.read()[-600:]
+                logs += f"\n--- {f}:\n{tail}"
+        raise Failure(f"{e}{logs}")
+    finally:
+        c.stop_all()
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+def final_history(c):
+    """The whole history, read by a new client. It sends one message and
+    waits for it: delivery is in order, so everything before it has arrived
+    by then."""
+    rc, objs, err = c.chat("reader", "end of test\n", timeout=60)
+    check(rc == 0, f"reader: {err}")
+    msgs = [o for o in objs if "event" not in o]
+    check(msgs and msgs[-1]["from"] == "reader", "reader did not see its line")
+    return msgs[:-1]
+
+
+def test_kill9_leader_mid_stream_then_restart():
+    def body(c):
+        n = 60
+        feeders = [Feeder(c, name, [f"{name} {i}" for i in range(n)], pause=0.03)
+                   for name in ("alice", "bob", "carol")]
+        c.wait(lambda: all(f.sent >= n // 3 for f in feeders), 30,
+               "a third of the messages to be sent")
+        leader = c.leader()
+        check(leader is not None, "no leader")
+        c.kill9(leader)
+        c.wait(lambda: all(f.sent >= 2 * n // 3 for f in feeders), 30,
+               "two thirds of the messages")
+        c.start(leader)
+        for f in feeders:
+            f.finish()
+            check(f.rc == 0, f"{f.name} exit {f.rc}: {f.stderr[-500:]}")
+        hist = final_history(c)
+        check_common_order(feeders, hist)
+        check(len(hist) == 3 * n, f"history has {len(hist)} of {3 * n}")
+        # The restarted server caught up from its LMDB state and its peers.
+        c.wait(lambda: all(s["alive"] and s["delivered_upto"] ==
+                           max(x["delivered_upto"] for x in c.status()["servers"])
+                           for s in c.status()["servers"]), 30,
+               "the restarted server to catch up")
+    with_cluster(body)
+
+
+def test_frozen_server_is_detected_and_rejoins():
+    def body(c):
+        # Two clients land on two different servers; freeze one of them.
+        a = Feeder(c, "alice", [f"a{i}" for i in range(40)], pause=0.05)
+        b = Feeder(c, "bob", [f"b{i}" for i in range(40)], pause=0.05)
+        c.wait(lambda: a.sent >= 5 and b.sent >= 5, 30, "traffic")
+        who = c.chat("probe", "/who\n", timeout=30)[1]
+        placement = {x["name"]: x["server"] for o in who if o.get("event") == "who"
+                     for x in o["clients"]}
+        frozen = placement["alice"]
+        c.signal(frozen, signal.SIGSTOP)
+        t0 = time.time()
+        try:
+            c.wait(lambda: a.sent >= 30, 60, "alice to keep sending")
+        finally:
+            time.sleep(2)
+            c.signal(frozen, signal.SIGCONT)
+        for f in (a, b):
+            f.finish()
+            check(f.rc == 0, f"{f.name} exit {f.rc}: {f.stderr[-500:]}")
+        lost = [o for o in a.objs if o.get("event") == "server_lost"]
+        check(lost and lost[0]["server"] == frozen,
+              f"alice was not rerouted away from frozen server {frozen}")
+        check(time.time() - t0 < 60, "detection took too long")
+        hist = final_history(c)
+        check_common_order([a, b], hist)
+        c.wait(lambda: all(s["alive"] for s in c.status()["servers"]), 30,
+               "the thawed server to rejoin")
+        c.wait(lambda: len({s["delivered_upto"] for s in c.status()["servers"]})
+               == 1, 30, "the thawed server to catch up")
+    with_cluster(body)
+
+
+def test_garbage_and_half_open_connections_leave_nodes_serving():
+    def body(c):
+        socks = []
+        for nid, (host, port) in c.addr.items():
+            # Garbage, then close.
+            s = socket.create_connection((host, port), timeout=5)
+            s.sendall(os.urandom(4096))
+            s.close()
+            # A BASP-looking prefix, then silence (half-open).
+            s = socket.create_connection((host, port), timeout=5)
+            s.sendall(b"\x00\x00\x00\x01" + os.urandom(20))
+            socks.append(s)
+            # Connect and hang without sending anything.
+            socks.append(socket.create_connection((host, port), timeout=5))
+        time.sleep(1)
+        for nid in c.addr:
+            check(c.alive(nid), f"node {nid} died after garbage on its port")
+        rc, objs, err = c.chat("dave", "still works\n", timeout=60)
+        check(rc == 0, f"chat after garbage: {err}")
+        check(any(o.get("text") == "still works" for o in objs), "no delivery")
+        for s in socks:
+            s.close()
+    with_cluster(body)
+
+
+if __name__ == "__main__":
+    run_tests([
+        test_kill9_leader_mid_stream_then_restart,
+        test_frozen_server_is_detected_and_rejoins,
+        test_garbage_and_half_open_connections_leave_nodes_serving,
+    ])
