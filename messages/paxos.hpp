@@ -271,6 +271,37 @@ typename Inspector::result_type inspect(Inspector& f, forward& x) {
   return f(x.from, x.commands);
 }
 
+// -- acceptor recovery -------------------------------------------------------
+
+/// Acceptor -> every other acceptor, from an acceptor that started with no
+/// state at all: "do you have any?" (see docs/design.md, "Lost state").
+struct state_query {
+  server_id from = 0;
+  uint64_t incarnation = 0; ///< Unique per start of the asking server.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, state_query& x) {
+  return f(x.from, x.incarnation);
+}
+
+/// Acceptor -> the asking acceptor: its promise and whether it holds any
+/// acceptor state. `vouched`: the replier started a brand-new cluster after
+/// counting this very incarnation of the asker as empty, so the asker has
+/// voted nowhere since and may vote.
+struct state_reply {
+  server_id from = 0;
+  uint64_t incarnation = 0;
+  ballot promised;
+  bool has_state = false;
+  bool vouched = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, state_reply& x) {
+  return f(x.from, x.incarnation, x.promised, x.has_state, x.vouched);
+}
+
 // -- catch-up ----------------------------------------------------------------
 
 /// Learner -> peer learner: send me the chosen values of up to `max_slots`

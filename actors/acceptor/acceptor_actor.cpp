@@ -1,5 +1,6 @@
 #include "actors/acceptor/acceptor_actor.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "caf/event_based_actor.hpp"
@@ -82,6 +83,29 @@ void log_reply(self_ptr self, const acceptor_config& cfg,
       .field("to", n->rejected.node);
 }
 
+void log_mode(self_ptr self, const acceptor_config& cfg, const char* why) {
+  if (cfg.log->enabled())
+    cfg.log->event(now_ms(self), cfg.id, "acceptor_mode")
+      .field("mode", to_string(self->state.core->mode()))
+      .field("why", why);
+}
+
+/// While probing, asks every other acceptor whether it holds state.
+void probe(self_ptr self, const acceptor_config& cfg) {
+  auto& st = self->state;
+  if (st.core->mode() == acceptor_mode::probing) {
+    st.core->probe_tick(cfg.probe_ticks);
+    if (st.core->mode() == acceptor_mode::voting)
+      log_mode(self, cfg, "no peer holding state answered");
+  }
+  if (st.core->mode() == acceptor_mode::probing)
+    for (auto id : cfg.servers)
+      if (id != cfg.id)
+        st.links.send(self, outgoing{id, state_query{cfg.id, cfg.incarnation}});
+  if (st.core->mode() != acceptor_mode::voting)
+    self->delayed_send(self, ms(cfg.tick_ms * 5), tick_atom::value);
+}
+
 } // namespace
 
 caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
@@ -89,11 +113,17 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
   drop_unexpected(self);
   if (!cfg.log)
     cfg.log = event_log::null();
-  self->state.core.emplace(cfg.id, cfg.storage->load());
+  self->state.core.emplace(cfg.id, cfg.storage->load(),
+                           std::max<size_t>(1, cfg.servers.size()),
+                           cfg.incarnation);
   self->state.core->break_accept_rule(cfg.break_accept_rule);
   self->state.links = peer_links{cfg.id, cfg.simulator};
   for (auto& p : cfg.peers)
     self->state.links.update(p);
+  if (self->state.core->mode() != acceptor_mode::voting) {
+    log_mode(self, cfg, "no state at start");
+    self->send(self, tick_atom::value);
+  }
   return {
     // -- phase 1 -------------------------------------------------------------
     [=](const prepare& msg) {
@@ -111,6 +141,28 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
       if (cfg.learn_votes)
         vote = learn{msg.bal, msg.slot, cfg.id, msg.val};
       buffer(self, std::move(out), msg.bal.node, vote);
+    },
+    // -- lost state ----------------------------------------------------------
+    [=](tick_atom) { probe(self, cfg); },
+    [=](const state_query& msg) {
+      auto reply = self->state.core->handle(msg);
+      self->state.links.send(self, outgoing{msg.from, reply});
+    },
+    [=](const state_reply& msg) {
+      auto before = self->state.core->mode();
+      self->state.core->handle(msg);
+      if (self->state.core->mode() != before)
+        log_mode(self, cfg, msg.vouched     ? "a peer vouched for it"
+                            : msg.has_state ? "a peer holds state"
+                                            : "every peer asked is new");
+    },
+    [=](learned_atom, uint64_t upto) {
+      auto before = self->state.core->mode();
+      auto w = self->state.core->learned(upto);
+      if (!w.empty())
+        cfg.storage->write(w);
+      if (self->state.core->mode() != before)
+        log_mode(self, cfg, "an instance begun after the restart completed");
     },
     // -- group commit --------------------------------------------------------
     [=](flush_atom) { flush(self, cfg); },

@@ -16,10 +16,31 @@
 // A repeated prepare or accept at the promised ballot is answered again (it is
 // a retransmission from the same proposer, since a ballot names its node).
 // Every reply comes with the writes that must be durable before it is sent.
+//
+// Lost state. An acceptor that forgot a promise could let two different
+// values be chosen, so one that starts with no state at all does not vote at
+// once (after "Paxos Made Live", 5.1):
+//
+//   probing     ask every other acceptor (state_query) whether it holds state;
+//               any "yes" means this acceptor may have voted before -> recovering;
+//               f+1 "no" answers mean a brand-new cluster -> voting; so does
+//               silence for `probe_ticks` from everybody else who holds state
+//               (safe while a lost disk counts as one of the f failures: with
+//               history, a majority holds state, so a live holder answers).
+//               An acceptor that started a new cluster this way vouches for
+//               the peers it counted as empty (by incarnation): they have
+//               voted nowhere since, so they may vote at once.
+//   recovering  answer no prepare and no accept; note the first slot an
+//               accept arrives for after the restart, and every ballot seen;
+//               once the local learner has that slot (an instance that began
+//               after the restart is complete), promise the highest ballot seen
+//               and vote from then on
+//   voting      the rules above
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <algorithm>
 #include <variant>
 #include <vector>
 
@@ -42,6 +63,10 @@ struct acceptor_writes {
   void merge(acceptor_writes&& other);
 };
 
+enum class acceptor_mode : uint8_t { voting, probing, recovering };
+
+const char* to_string(acceptor_mode m);
+
 /// The result of one input: persist `writes`, then send `reply`.
 struct acceptor_output {
   acceptor_writes writes;
@@ -50,7 +75,10 @@ struct acceptor_output {
 
 class acceptor_core {
 public:
-  acceptor_core(server_id id, acceptor_state initial);
+  /// `cluster_size` counts every acceptor, this one included. An acceptor
+  /// with no state in a cluster of more than one starts probing.
+  acceptor_core(server_id id, acceptor_state initial, size_t cluster_size = 1,
+                uint64_t incarnation = 0);
 
   /// TEST ONLY: accept below the promise, breaking Paxos. The simulation's
   /// checker must catch the disagreement this causes (tests/sim).
@@ -62,8 +90,22 @@ public:
   // -- phase 2 ---------------------------------------------------------------
   acceptor_output handle(const accept& msg);
 
+  // -- lost state ------------------------------------------------------------
+
+  /// Answers another acceptor's probe (in any mode).
+  state_reply handle(const state_query& msg) const;
+  /// A probe answer; may move probing to voting or recovering.
+  void handle(const state_reply& msg);
+  /// One probe period passed; after `probe_ticks` of them without a peer
+  /// holding state, a probing acceptor votes.
+  void probe_tick(uint32_t probe_ticks);
+  /// The local learner has every slot up to `upto`; may end recovery, with
+  /// the promise to persist.
+  acceptor_writes learned(uint64_t upto);
+
   // -- accessors -------------------------------------------------------------
   server_id id() const { return id_; }
+  acceptor_mode mode() const { return mode_; }
   const ballot& promised() const { return state_.promised; }
   const std::map<uint64_t, accepted_slot>& accepted_slots() const {
     return state_.accepted;
@@ -85,6 +127,17 @@ private:
   server_id id_;
   acceptor_state state_;
   bool broken_ = false;
+  void start_voting_as_new();
+  acceptor_mode mode_ = acceptor_mode::voting;
+  size_t cluster_size_ = 1;
+  uint64_t incarnation_ = 0;
+  /// Probe answers without state: (server, incarnation).
+  std::vector<std::pair<server_id, uint64_t>> empty_peers_;
+  /// Who was empty when this acceptor started a brand-new cluster.
+  std::vector<std::pair<server_id, uint64_t>> vouch_for_;
+  uint32_t probe_elapsed_ = 0;
+  ballot seen_;                        ///< Highest ballot seen while silent.
+  uint64_t first_slot_ = 0;            ///< First accept slot while recovering.
 };
 
 } // namespace cafchat

@@ -3,7 +3,7 @@
 // What a protocol core asks its actor to send. Cores return outputs as data;
 // the actor turns each `outgoing` into a message on the peer links (see
 // peer_links.hpp). The message type names the receiving role: prepare and
-// accept go to acceptors; promise, accepted, nack, heartbeat*, prevote* and
+// accept (and the recovery probes state_query/state_reply) go to acceptors; promise, accepted, nack, heartbeat*, prevote* and
 // forward go to proposers; decide, learn and catchup* go to learners.
 
 #include <variant>
@@ -16,7 +16,8 @@ namespace cafchat {
 using paxos_message
   = std::variant<prepare, promise, accept, accepted, nack, decide, learn,
                  heartbeat, heartbeat_reply, prevote_request, prevote_reply,
-                 forward, catchup_request, catchup_reply>;
+                 forward, catchup_request, catchup_reply, state_query,
+                 state_reply>;
 
 /// Every server, used as `outgoing::to`.
 constexpr server_id all_servers = 0;

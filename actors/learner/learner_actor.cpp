@@ -36,8 +36,9 @@ void apply(self_ptr self, const learner_config& cfg, learner_output& out) {
       .field("first_slot", w.slots.front().slot)
       .field("last_slot", w.slots.back().slot)
       .field("entries", static_cast<uint64_t>(w.entries.size()));
-  if (st.proposer)
-    self->send(st.proposer, learned_atom::value, st.core->delivered_upto());
+  for (auto& local : {st.proposer, st.acceptor})
+    if (local)
+      self->send(local, learned_atom::value, st.core->delivered_upto());
   if (w.entries.empty() || st.live.empty())
     return;
   auto msg = caf::make_message(delivered{std::move(w.entries)});
@@ -137,10 +138,13 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
     [=](sim_atom, const caf::actor& sim) {
       self->state.links.set_simulator(sim);
     },
-    [=](bind_atom, const caf::actor& proposer) {
-      self->state.proposer = proposer;
-      self->send(proposer, learned_atom::value,
-                 self->state.core->delivered_upto());
+    [=](bind_atom, const caf::actor& proposer, const caf::actor& acceptor) {
+      auto& st = self->state;
+      st.proposer = proposer;
+      st.acceptor = acceptor;
+      for (auto& local : {st.proposer, st.acceptor})
+        if (local)
+          self->send(local, learned_atom::value, st.core->delivered_upto());
     },
     [=](status_atom) {
       auto& st = self->state;

@@ -41,7 +41,8 @@ struct learner_config {
 
 struct learner_actor_state {
   static inline const char* name = "learner";
-  caf::actor proposer; ///< Told how far the chosen prefix reaches.
+  caf::actor proposer; ///< Told how far the chosen prefix reaches,
+  caf::actor acceptor; ///< and so is the local acceptor (recovery).
   std::optional<learner_core> core;
   chat_state chat;
   peer_links links;

@@ -28,6 +28,9 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
 
   acceptor_config ac;
   ac.id = cfg.id;
+  ac.servers = p.servers;
+  ac.incarnation = cfg.incarnation;
+  ac.tick_ms = p.tick_ms;
   ac.storage = cfg.storage.acceptor;
   ac.learn_votes = p.learn_votes;
   ac.check_invariants = p.check_invariants;
@@ -72,7 +75,7 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
   pc.learner = info.learner;
   info.proposer = self->spawn<caf::linked>(proposer_actor, pc);
 
-  self->send(info.learner, bind_atom::value, info.proposer);
+  self->send(info.learner, bind_atom::value, info.proposer, info.acceptor);
   // Every role reaches its own server through the peer table too.
   for (auto& r : {info.acceptor, info.proposer, info.learner})
     self->send(r, peer_atom::value, info);

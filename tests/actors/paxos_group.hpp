@@ -3,6 +3,8 @@
 // 2f+1 servers' worth of acceptor, proposer and learner actors, wired to each
 // other through their peer tables, on in-memory storage that outlives them.
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 
@@ -23,6 +25,11 @@ public:
     for (server_id id = 1; id <= n; ++id)
       p_.servers.push_back(id);
     p_.check_invariants = true;
+    // CAFCHAT_TRACE=1 prints every event of the group to stderr.
+    if (std::getenv("CAFCHAT_TRACE") != nullptr)
+      log_ = event_log::to_sink([](const std::string& line) {
+        std::fprintf(stderr, "%s\n", line.c_str());
+      });
     for (auto id : p_.servers) {
       disks_[id] = make_memory_storage();
       info_[id].id = id;
@@ -47,9 +54,13 @@ public:
   void spawn_acceptor(server_id id) {
     acceptor_config c;
     c.id = id;
+    c.servers = p_.servers;
+    c.tick_ms = p_.tick_ms;
+    c.incarnation = ++incarnations_;
     c.storage = disks_[id].acceptor;
     c.check_invariants = true;
     c.learn_votes = p_.learn_votes;
+    c.log = log_;
     info_[id].acceptor = fx_.own(fx_.sys.spawn(acceptor_actor, c));
     ++info_[id].incarnation;
   }
@@ -63,6 +74,7 @@ public:
     c.tick_ms = p_.tick_ms;
     c.storage = disks_[id].learner;
     c.check_invariants = true;
+    c.log = log_;
     info_[id].learner = fx_.own(fx_.sys.spawn(learner_actor, c));
   }
 
@@ -79,9 +91,11 @@ public:
     c.opts.seed = p_.seed + id;
     c.tick_ms = p_.tick_ms;
     c.check_invariants = true;
+    c.log = log_;
     c.learner = info_[id].learner;
     info_[id].proposer = fx_.own(fx_.sys.spawn(proposer_actor, c));
-    caf::anon_send(info_[id].learner, bind_atom::value, info_[id].proposer);
+    caf::anon_send(info_[id].learner, bind_atom::value, info_[id].proposer,
+                   info_[id].acceptor);
   }
 
   void kill(const caf::actor& a) {
@@ -113,6 +127,8 @@ public:
 private:
   det_fixture& fx_;
   server_params p_;
+  event_log_ptr log_;
+  uint64_t incarnations_ = 0;
   std::map<server_id, server_storage> disks_;
   std::map<server_id, server_info> info_;
 };

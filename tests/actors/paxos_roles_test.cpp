@@ -86,7 +86,10 @@ TEST_CASE_METHOD(det_fixture, "paxos: scenario 3, two proposers, the second "
 TEST_CASE("paxos: two duelling proposers, in every explored interleaving all "
           "learners learn the same value") {
   std::set<std::string> winners;
-  for (uint64_t seed = 1; seed <= 60; ++seed) {
+  uint64_t first = 1, last = 60;
+  if (auto only = std::getenv("CAFCHAT_SEED"))
+    first = last = std::strtoull(only, nullptr, 10);
+  for (uint64_t seed = first; seed <= last; ++seed) {
     det_fixture fx;
     std::mt19937_64 rng{seed};
     auto p = test_params(/*prevote*/ seed % 2 == 0);
@@ -119,8 +122,10 @@ TEST_CASE("paxos: two duelling proposers, in every explored interleaving all "
     winners.insert(text_of(g.learned(1).at(0)));
   }
   // The exploration is not degenerate: both proposers won some runs.
-  CHECK(winners.count("Value_A") == 1);
-  CHECK(winners.count("Value_B") == 1);
+  if (first != last) {
+    CHECK(winners.count("Value_A") == 1);
+    CHECK(winners.count("Value_B") == 1);
+  }
 }
 
 TEST_CASE_METHOD(det_fixture, "paxos: a new proposer adopts the value an "
