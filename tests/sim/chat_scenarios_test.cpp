@@ -91,7 +91,7 @@ TEST_CASE_METHOD(det_fixture, "chat: the load balancer serves clients only "
   CHECK(load == std::map<server_id, int>{{1, 2}, {2, 2}, {3, 2}});
 }
 
-TEST_CASE_METHOD(det_fixture, "chat: a server with clients dies; its clients "
+TEST_CASE_METHOD(det_fixture, "chat: a server with clients dies, its clients "
                               "reroute and chat goes on") {
   cluster_harness h{*this, opts()};
   auto& alice = h.add_client("alice");
@@ -114,7 +114,7 @@ TEST_CASE_METHOD(det_fixture, "chat: a server with clients dies; its clients "
   CHECK(alice.rec->entries.size() == 4);
 }
 
-TEST_CASE_METHOD(det_fixture, "chat: a server with no client dies; chat goes "
+TEST_CASE_METHOD(det_fixture, "chat: a server with no client dies, chat goes "
                               "on") {
   cluster_harness h{*this, opts()};
   auto& alice = h.add_client("alice");
@@ -157,7 +157,7 @@ TEST_CASE_METHOD(det_fixture, "chat: the leader dies, then a second leader "
   CHECK(alice.rec->entries.size() == 4);
 }
 
-TEST_CASE_METHOD(det_fixture, "chat: a dead server restarts and catches up; "
+TEST_CASE_METHOD(det_fixture, "chat: a dead server restarts and catches up, then "
                               "a new client on it receives the whole history") {
   cluster_harness h{*this, opts()};
   auto& alice = h.add_client("alice");
@@ -264,7 +264,7 @@ TEST_CASE_METHOD(det_fixture, "chat: a message retried after a reroute "
   CHECK(copies == 2);
 }
 
-TEST_CASE_METHOD(det_fixture, "chat: with f+1 servers down nothing is decided; "
+TEST_CASE_METHOD(det_fixture, "chat: with f+1 servers down nothing is decided, and "
                               "progress resumes when one returns") {
   cluster_harness h{*this, opts()};
   auto& alice = h.add_client("alice");
