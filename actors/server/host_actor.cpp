@@ -15,10 +15,14 @@ namespace {
 
 using self_ptr = caf::stateful_actor<host_state>*;
 
-void announce(self_ptr self) {
+/// Tells the peer hosts, and the network-fault simulator (which watches
+/// which servers are live), about the running server.
+void announce(self_ptr self, const host_config& cfg) {
   auto& st = self->state;
   for (auto& h : st.peer_hosts)
     self->send(h, peer_atom::value, st.info);
+  if (cfg.server.simulator)
+    self->send(cfg.server.simulator, peer_atom::value, st.info);
 }
 
 void register_with_lb(self_ptr self, const host_config& cfg) {
@@ -58,7 +62,7 @@ void start_server(self_ptr self, const host_config& cfg) {
     .then(
       [=](server_info& info) {
         self->state.info = info;
-        announce(self);
+        announce(self, cfg);
         register_with_lb(self, cfg);
       },
       [](caf::error&) {});
@@ -137,7 +141,7 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
         if (h != self)
           st.peer_hosts.push_back(h);
       if (st.server && st.info.front)
-        announce(self);
+        announce(self, cfg);
     },
     [=](peer_atom, const server_info& info) {
       auto& st = self->state;
