@@ -1,11 +1,12 @@
 #pragma once
 
 // Control messages: server registration with the load balancer, peer
-// discovery between server hosts, client placement, status, and operator
-// commands (/kill, /restart, /skip-slot). All registered in
-// messages/registry.cpp.
+// discovery between server hosts, client placement, status, operator
+// commands (/kill, /restart, /skip-slot), and the network-fault simulator's
+// traffic and controls (/faults). All registered in messages/registry.cpp.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -184,6 +185,79 @@ struct routed {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, routed& x) {
   return f(x.from, x.to, x.dest, x.payload);
+}
+
+} // namespace cafchat
+
+namespace cafchat {
+
+// -- controlling the network-fault simulator (/faults) -------------------------
+
+/// What a `sim_control` asks the simulator to change.
+enum class sim_action : uint8_t {
+  query = 0,      ///< Change nothing; just report.
+  set_rule = 1,   ///< Give `server` the rule `rule` (prior system 001's syntax,
+                  ///< "p:10::a:20::c:30" or "d:0"), replacing its old one.
+  clear_rule = 2, ///< Remove `server`'s rule.
+  drop = 3,       ///< Lose each message with `probability`.
+  duplicate = 4,  ///< Deliver each message twice with `probability`.
+  delay = 5,      ///< Delay each message uniformly in [`min_ms`, `max_ms`].
+  omission = 6,   ///< Omission fault `on` or off; with `min_ms`/`max_ms` not
+                  ///< both 0, also the rotation range in ms.
+  isolate = 7,    ///< Cut `server` off from every other server.
+  split = 8,      ///< `servers` on one side, every other server on the other
+                  ///< (replaces any partition).
+  heal = 9,       ///< Remove every partition.
+  all_off = 10,   ///< No faults at all ("/faults off").
+};
+
+/// Operator -> simulator: change one fault setting. Answered with a
+/// `sim_report` of the resulting state, or with a cafchat error
+/// (`invalid_fault`, `unknown_server`) that changes nothing.
+struct sim_control {
+  sim_action action = sim_action::query;
+  server_id server = 0;           ///< set_rule, clear_rule, isolate.
+  std::string rule;               ///< set_rule.
+  double probability = 0;         ///< drop, duplicate: in [0, 1].
+  uint32_t min_ms = 0;            ///< delay, omission.
+  uint32_t max_ms = 0;            ///< delay, omission.
+  bool on = false;                ///< omission.
+  std::vector<server_id> servers; ///< split: one side.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sim_control& x) {
+  return f(x.action, x.server, x.rule, x.probability, x.min_ms, x.max_ms, x.on,
+           x.servers);
+}
+
+/// Simulator -> operator: every fault setting in force, the omission-faulty
+/// server, what happened so far, and all of it in one line for humans.
+struct sim_report {
+  uint64_t seed = 0;
+  uint32_t delay_min_ms = 0;
+  uint32_t delay_max_ms = 0;
+  double drop_probability = 0;
+  double duplicate_probability = 0;
+  bool omission = false;
+  uint32_t rotation_min_ms = 0;
+  uint32_t rotation_max_ms = 0;
+  server_id faulty = 0;                         ///< 0: none.
+  std::map<server_id, std::string> rules;       ///< In 001's syntax.
+  std::vector<std::vector<server_id>> partitions; ///< As sim_options.
+  std::vector<server_id> live;                  ///< Servers up, as announced.
+  uint64_t forwarded = 0;
+  uint64_t dropped = 0;
+  uint64_t duplicated = 0;
+  std::string summary; ///< E.g. "drop 0.2; rule 2 p:10; forwarded 40, ...".
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sim_report& x) {
+  return f(x.seed, x.delay_min_ms, x.delay_max_ms, x.drop_probability,
+           x.duplicate_probability, x.omission, x.rotation_min_ms,
+           x.rotation_max_ms, x.faulty, x.rules, x.partitions, x.live,
+           x.forwarded, x.dropped, x.duplicated, x.summary);
 }
 
 } // namespace cafchat

@@ -19,6 +19,7 @@ enum class chat_errc : uint8_t {
   oversize,           ///< Text above max_text_bytes.
   invalid_text,       ///< Not valid UTF-8, or empty.
   unknown_target,     ///< An operator command for a server that is not there.
+  invalid_fault,      ///< A simulator control with a bad rule or value.
 };
 
 const char* to_string(chat_errc x);

@@ -54,6 +54,9 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<operator_action>("cafchat::operator_action");
   cfg.add_message_type<operator_command>("cafchat::operator_command");
   cfg.add_message_type<routed>("cafchat::routed");
+  cfg.add_message_type<sim_action>("cafchat::sim_action");
+  cfg.add_message_type<sim_control>("cafchat::sim_control");
+  cfg.add_message_type<sim_report>("cafchat::sim_report");
   cfg.add_error_category(caf::atom("cafchat"),
                          [](uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {
@@ -85,6 +88,8 @@ const char* to_string(chat_errc x) {
       return "invalid_text";
     case chat_errc::unknown_target:
       return "unknown_target";
+    case chat_errc::invalid_fault:
+      return "invalid_fault";
   }
   return "unknown";
 }

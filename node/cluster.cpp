@@ -66,6 +66,8 @@ cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg) {
   auto lb_log = open_event_log(cfg.lb_events, "lb");
   if (cfg.sim.enabled) {
     simulator_config simc;
+    simc.opts = cfg.sim;
+    simc.servers = cfg.servers;
     simc.log = lb_log;
     c.simulator = sys.spawn(simulator_actor, simc);
   }

@@ -50,6 +50,8 @@ int run_lb(caf::actor_system& sys, const node_config& cfg,
   caf::actor sim;
   if (cfg.sim.enabled) {
     simulator_config simc;
+    simc.opts = cfg.sim;
+    simc.servers = cfg.servers;
     simc.log = log;
     sim = sys.spawn(simulator_actor, simc);
   }

@@ -15,6 +15,8 @@ namespace {
 
 using self_ptr = caf::stateful_actor<host_state>*;
 
+/// Tells the peer hosts, and the network-fault simulator (which watches
+/// which servers are live), about the running server.
 void announce(self_ptr self) {
   auto& st = self->state;
   for (auto& h : st.peer_hosts)

@@ -4,7 +4,8 @@
 // storage (its "disk"), starts the server's actors and starts them again on
 // /restart with a higher incarnation, registers the running server with the
 // load balancer, and tells the peer hosts about it, which pass the new
-// handles to their roles. In a multi-process cluster there is one host per
+// handles to their roles (and the network-fault simulator, if any, which
+// watches which servers are live). In a multi-process cluster there is one host per
 // server process; in one process, one per server.
 
 #include <vector>

@@ -1,6 +1,7 @@
 #include "actors/simulator/sim_options.hpp"
 
 #include <cctype>
+#include <set>
 #include <stdexcept>
 
 namespace cafchat {
@@ -105,6 +106,17 @@ void sim_options::validate() const {
     fail("rotation_min_s is above rotation_max_s");
   if (omission && rotation_min_ms == 0)
     fail("rotation_min_s must be above 0 with omission on");
+  std::set<server_id> seen;
+  for (auto& group : partitions) {
+    if (group.empty())
+      fail("a partition group is empty");
+    for (auto id : group) {
+      if (id == 0)
+        fail("server id 0 in a partition");
+      if (!seen.insert(id).second)
+        fail("server " + std::to_string(id) + " is in two partition groups");
+    }
+  }
 }
 
 } // namespace cafchat

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "messages/paxos.hpp"
 
@@ -47,6 +48,10 @@ struct sim_options {
   uint32_t rotation_min_ms = 180000; ///< The faulty server changes every
   uint32_t rotation_max_ms = 300000; ///< [min, max] (3 to 5 minutes).
   std::map<server_id, server_rule> rules;
+  /// Network partitions: servers in different groups cannot talk; the
+  /// servers in no group form one more group together. Empty: no partition.
+  /// `{{3}}` isolates server 3; `{{1, 2}}` splits {1, 2} from the rest.
+  std::vector<std::vector<server_id>> partitions;
 
   /// Throws std::invalid_argument naming the bad setting.
   void validate() const;

@@ -3,25 +3,73 @@
 // The network-fault simulator: the actor between peers (see
 // actors/common/peer_links.hpp). Every peer message of a cluster with the
 // simulator on arrives here wrapped in `routed` and leaves for its
-// destination, or does not.
+// destination after a delay, twice, or not at all, as its core
+// (fault_model.hpp) decides. Prior systems 000 (delays, one rotating
+// omission-faulty server) and 001 (per-phase delay and drop rules per server)
+// are its fault modes, plus random loss, duplication and partitions.
+//
+//   server i --routed{i, j, dest, payload}--> simulator --payload--> dest (on j)
+//                                                 |  drop: omission, partition,
+//   host --(peer, server_info)--> simulator       |        rule d:N, random
+//     (monitors the front: live servers)          |  delay: U[min, max] + rule
+//   operator --sim_control--> simulator           |        of j for the phase
+//     <--sim_report or error--                    |  duplicate: once more
+//   simulator --(tick, epoch)--> itself: move the omission fault
+//
+// Every decision is an event-log line ("fault"), and all randomness comes
+// from the seed in sim_options, so a run replays exactly.
 
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "caf/actor_addr.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 
 #include "actors/common/event_log.hpp"
+#include "actors/simulator/fault_model.hpp"
+#include "actors/simulator/sim_options.hpp"
 
 namespace cafchat {
 
 struct simulator_config {
+  /// Every fault setting, the seed included. Invalid options (see
+  /// sim_options::validate) make the actor quit at once.
+  sim_options opts;
   event_log_ptr log;
+  /// The configured server ids, to refuse controls naming others. Empty: the
+  /// servers announced so far are the known ones.
+  std::vector<server_id> servers;
 };
 
 struct simulator_state {
   static inline const char* name = "simulator";
-  uint64_t forwarded = 0;
+
+  /// A server as announced by its host: its newest incarnation and front
+  /// (monitored: a down front makes the server not live).
+  struct server_entry {
+    uint64_t incarnation = 0;
+    caf::actor_addr front;
+  };
+
+  std::optional<fault_model> model;
+  std::map<server_id, server_entry> servers;
+
+  const fault_counters& counters() const { return model->counters(); }
+  server_id faulty() const { return model->faulty(); }
 };
 
 caf::behavior simulator_actor(caf::stateful_actor<simulator_state>* self,
                               simulator_config cfg);
+
+/// The phase of a peer message (see fault_model.hpp): prepare and promise are
+/// phase 1, accept, accepted and learn phase 2, decide the commit; a nack
+/// belongs to phase 1 if it rejects a prepare (slot 0), else to phase 2.
+msg_phase phase_of(const caf::message& payload);
+
+/// The payload's type name for the event log ("prepare", ..., "other").
+const char* type_name_of(const caf::message& payload);
 
 } // namespace cafchat

@@ -110,6 +110,23 @@ bool operator==(const cluster_view& a, const cluster_view& b) {
 bool operator==(const operator_command& a, const operator_command& b) {
   return a.action == b.action && a.target == b.target;
 }
+bool operator==(const sim_control& a, const sim_control& b) {
+  return a.action == b.action && a.server == b.server && a.rule == b.rule
+         && a.probability == b.probability && a.min_ms == b.min_ms
+         && a.max_ms == b.max_ms && a.on == b.on && a.servers == b.servers;
+}
+bool operator==(const sim_report& a, const sim_report& b) {
+  return a.seed == b.seed && a.delay_min_ms == b.delay_min_ms
+         && a.delay_max_ms == b.delay_max_ms
+         && a.drop_probability == b.drop_probability
+         && a.duplicate_probability == b.duplicate_probability
+         && a.omission == b.omission && a.rotation_min_ms == b.rotation_min_ms
+         && a.rotation_max_ms == b.rotation_max_ms && a.faulty == b.faulty
+         && a.rules == b.rules && a.partitions == b.partitions
+         && a.live == b.live && a.forwarded == b.forwarded
+         && a.dropped == b.dropped && a.duplicated == b.duplicated
+         && a.summary == b.summary;
+}
 } // namespace cafchat
 
 namespace {
@@ -214,6 +231,12 @@ TEST_CASE_METHOD(fixture, "messages: every control message survives a round trip
                      {server_status{1, false, "down", {}, 0, 0, 0, 0, 0}},
                      {client_placement{42, "alice", 2}}});
   check(operator_command{operator_action::restart, 3});
+  check(sim_control{sim_action::set_rule, 2, "p:10::a:20::c:30", 0, 0, 0,
+                    false, {}});
+  check(sim_control{sim_action::split, 0, "", 0.25, 10, 20, true, {1, 2}});
+  check(sim_report{7, 10, 50, 0.2, 0.05, true, 180000, 300000, 2,
+                   {{1, "p:10"}, {3, "d:0"}}, {{1}, {2, 3}}, {1, 2, 3}, 100,
+                   20, 5, "delay 10-50 ms; drop 0.2"});
 }
 
 TEST_CASE_METHOD(fixture, "messages: messages with actor handles cross the "

@@ -55,6 +55,8 @@ struct harness_options {
   size_t servers = 3;
   server_params params;
   bool simulator = false;
+  sim_options sim;     ///< The simulator's faults (with `simulator`).
+  event_log_ptr sim_log; ///< The simulator's event log (may be null).
   uint32_t client_retry_ms = 300;
 };
 
@@ -70,8 +72,16 @@ public:
     lc.servers = p.servers;
     lc.max_text_bytes = p.max_text_bytes;
     lb = fx_.own(fx_.sys.spawn(load_balancer, lc));
-    if (opts_.simulator)
-      sim = fx_.own(fx_.sys.spawn(simulator_actor, simulator_config{}));
+    if (opts_.simulator) {
+      // Hosts announce every (re)started server to the simulator, which
+      // watches them for its omission fault.
+      simulator_config sc;
+      sc.opts = opts_.sim;
+      sc.opts.enabled = true;
+      sc.log = opts_.sim_log;
+      sc.servers = p.servers;
+      sim = fx_.own(fx_.sys.spawn(simulator_actor, sc));
+    }
     std::vector<caf::actor> hs;
     for (auto id : p.servers) {
       disks[id] = make_memory_storage();
