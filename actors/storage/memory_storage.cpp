@@ -22,6 +22,16 @@ void memory_acceptor_storage::write(const acceptor_writes& w) {
   ++syncs_;
 }
 
+std::vector<accepted_slot>
+memory_acceptor_storage::accepted_range(uint64_t first, size_t max) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<accepted_slot> out;
+  for (auto i = state_.accepted.lower_bound(first);
+       i != state_.accepted.end() && out.size() < max; ++i)
+    out.push_back(i->second);
+  return out;
+}
+
 uint64_t memory_acceptor_storage::syncs() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return syncs_;
@@ -38,20 +48,20 @@ learner_state memory_learner_storage::load() {
 
 void memory_learner_storage::write(const learner_writes& w) {
   std::lock_guard<std::mutex> guard{mtx_};
-  for (auto& d : w.slots) {
-    if (d.slot != slots_.size() + 1)
-      throw std::logic_error("learner storage: slot " + std::to_string(d.slot)
-                             + " written after "
-                             + std::to_string(slots_.size()));
-    slots_.push_back(d);
-  }
-  for (auto& e : w.entries) {
-    if (e.index != history_.size() + 1)
-      throw std::logic_error("learner storage: entry "
-                             + std::to_string(e.index) + " written after "
-                             + std::to_string(history_.size()));
-    history_.push_back(e);
-  }
+  // Check all of it before changing anything: a write is all or nothing, as
+  // in the LMDB storage, whose transaction simply aborts.
+  auto check = [](const char* what, uint64_t number, uint64_t last) {
+    if (number != last + 1)
+      throw std::logic_error("learner storage: " + std::string{what} + " "
+                             + std::to_string(number) + " written after "
+                             + std::to_string(last));
+  };
+  for (size_t i = 0; i < w.slots.size(); ++i)
+    check("slot", w.slots[i].slot, slots_.size() + i);
+  for (size_t i = 0; i < w.entries.size(); ++i)
+    check("entry", w.entries[i].index, history_.size() + i);
+  slots_.insert(slots_.end(), w.slots.begin(), w.slots.end());
+  history_.insert(history_.end(), w.entries.begin(), w.entries.end());
   for (auto& [client, seq] : w.clients)
     clients_[client] = seq;
 }

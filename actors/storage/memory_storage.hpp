@@ -16,6 +16,8 @@ class memory_acceptor_storage : public acceptor_storage {
 public:
   acceptor_state load() override;
   void write(const acceptor_writes& w) override;
+  std::vector<accepted_slot> accepted_range(uint64_t first,
+                                            size_t max) override;
   /// Number of write calls (each one a "sync").
   uint64_t syncs() const;
 

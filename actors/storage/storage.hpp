@@ -28,6 +28,10 @@ public:
   virtual acceptor_state load() = 0;
   /// Makes `w` durable (all of it or nothing).
   virtual void write(const acceptor_writes& w) = 0;
+  /// Accepted slots numbered `first` or higher, in slot order, at most
+  /// `max`. Lets an acceptor keep only a window of its log in memory.
+  virtual std::vector<accepted_slot> accepted_range(uint64_t first,
+                                                    size_t max) = 0;
 };
 
 /// What the learner persists per batch of applied slots, atomically.
@@ -50,6 +54,9 @@ class learner_storage {
 public:
   virtual ~learner_storage() = default;
   virtual learner_state load() = 0;
+  /// Makes `w` durable (all of it or nothing). Throws std::logic_error,
+  /// writing nothing, unless the slots continue the applied slots and the
+  /// entries the history, without gaps.
   virtual void write(const learner_writes& w) = 0;
   /// Applied slots from `first`, at most `max`, contiguous.
   virtual std::vector<decide> decided(uint64_t first, size_t max) = 0;
@@ -61,6 +68,9 @@ public:
 struct server_storage {
   std::shared_ptr<acceptor_storage> acceptor;
   std::shared_ptr<learner_storage> learner;
+  /// True when the storage held nothing of this server when it was opened:
+  /// a new server, or one that lost its disk.
+  bool fresh = true;
 };
 
 } // namespace cafchat
