@@ -8,6 +8,7 @@
 #include "actors/load_balancer/load_balancer.hpp"
 #include "actors/server/host_actor.hpp"
 #include "actors/simulator/simulator.hpp"
+#include "actors/storage/lmdb_storage.hpp"
 #include "actors/storage/memory_storage.hpp"
 #include "messages/atoms.hpp"
 
@@ -40,6 +41,10 @@ event_log_ptr open_event_log(const std::string& pattern, const std::string& id) 
 server_storage open_storage(const node_config& cfg, server_id id) {
   if (cfg.storage == "memory")
     return make_memory_storage();
+  if (cfg.storage == "lmdb")
+    return open_lmdb_storage(node_config::expand(cfg.data_dir,
+                                                 std::to_string(id)),
+                             id);
   throw std::runtime_error("server " + std::to_string(id) + ": storage = "
                            + cfg.storage + " is not supported by this build");
 }

@@ -4,14 +4,16 @@ balancer as separate caf-node processes, caf-chat clients as processes.
 kill -9 of the leader mid-stream and its restart; a frozen server (SIGSTOP,
 SIGCONT); garbage and half-open connections on every node port."""
 
+import json
 import os
 import shutil
 import signal
 import socket
+import subprocess
 import time
 
 from cluster import Cluster, Feeder, check_common_order
-from common import Failure, check, parse_args, run_tests, workdir
+from common import ROOT, Failure, check, parse_args, run_tests, workdir
 
 ARGS = parse_args()
 
@@ -133,9 +135,103 @@ def test_garbage_and_half_open_connections_leave_nodes_serving():
     with_cluster(body)
 
 
+def events_of(c, server):
+    path = os.path.join(c.dir, "logs", f"server-{server}.jsonl")
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def test_lost_data_directory_rejoins_as_non_voter_until_safe():
+    def body(c):
+        rc, _, err = c.chat("alice", "\n".join(f"a{i}" for i in range(10)) + "\n")
+        check(rc == 0, err)
+        victim = next(i for i in c.servers if i != c.leader())
+        c.kill9(victim)
+        shutil.rmtree(os.path.join(c.dir, "data", f"server-{victim}"))
+        c.start(victim)
+        # It finds peers holding state, so it must not vote at once ...
+        c.wait(lambda: any(e.get("event") == "acceptor_mode"
+                           and e.get("mode") == "recovering"
+                           for e in events_of(c, victim)), 20,
+               f"server {victim} to enter recovery")
+        # ... and votes again once an instance begun after its restart is
+        # decided, having caught up meanwhile.
+        rc, _, err = c.chat("bob", "\n".join(f"b{i}" for i in range(10)) + "\n")
+        check(rc == 0, err)
+        c.wait(lambda: events_of(c, victim)[-1:] and any(
+            e.get("event") == "acceptor_mode" and e.get("mode") == "voting"
+            for e in events_of(c, victim)), 20, f"server {victim} to vote")
+        c.wait(lambda: len({s["delivered_upto"] for s in c.status()["servers"]})
+               == 1, 20, "everyone to hold the same log")
+        hist = final_history(c)
+        check([m["text"] for m in hist] ==
+              [f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10)],
+              "history after the lost directory")
+    with_cluster(body)
+
+
+def test_corrupt_data_directory_stops_the_node_with_a_clear_error():
+    wd = workdir("cafchat-corrupt-")
+    c = Cluster(ARGS.build, wd)
+    try:
+        c.start_all()
+        c.wait(lambda: c.status()["ready"] and c.leader() is not None, 30,
+               "a leader")
+        rc, _, err = c.chat("alice", "hello\n")
+        check(rc == 0, err)
+        c.kill9(2)
+        with open(os.path.join(wd, "data", "server-2", "data.mdb"), "r+b") as f:
+            f.seek(0)
+            f.write(os.urandom(8192))
+        c.start(2)
+        rc = c.procs["2"].wait(timeout=30)
+        with open(os.path.join(wd, "node-2.log")) as f:
+            log = f.read()
+        check(rc != 0, "a node started on a corrupt data directory")
+        check("data/server-2" in log, f"the error does not name the directory: {log}")
+        # The others serve on.
+        rc, _, err = c.chat("bob", "still here\n")
+        check(rc == 0, err)
+    finally:
+        c.stop_all()
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+def test_busy_port_and_unknown_node_are_clear_errors():
+    wd = workdir("cafchat-badnode-")
+    c = Cluster(ARGS.build, wd)
+    blocker = socket.socket()
+    try:
+        host, port = c.addr["1"]
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+        blocker.bind(("0.0.0.0", port))
+        blocker.listen(1)
+        c.start(1)
+        rc = c.procs["1"].wait(timeout=30)
+        with open(os.path.join(wd, "node-1.log")) as f:
+            log = f.read()
+        check(rc == 1 and f"cannot listen on port {port}" in log,
+              f"busy port: rc {rc}, {log}")
+        p = subprocess.run([os.path.join(c.bin, "caf-node"), "--config",
+                            c.config, "--node", "9"], capture_output=True,
+                           text=True, timeout=30)
+        check(p.returncode == 2 and "has no node '9'" in p.stderr, p.stderr)
+        p = subprocess.run([os.path.join(c.bin, "caf-chat"), "--config",
+                            os.path.join(ROOT, "configs", "single-host.ini")],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 2 and "no [nodes] section" in p.stderr, p.stderr)
+    finally:
+        blocker.close()
+        c.stop_all()
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 if __name__ == "__main__":
     run_tests([
         test_kill9_leader_mid_stream_then_restart,
         test_frozen_server_is_detected_and_rejoins,
         test_garbage_and_half_open_connections_leave_nodes_serving,
+        test_lost_data_directory_rejoins_as_non_voter_until_safe,
+        test_corrupt_data_directory_stops_the_node_with_a_clear_error,
+        test_busy_port_and_unknown_node_are_clear_errors,
     ])
