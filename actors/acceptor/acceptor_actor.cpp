@@ -113,9 +113,10 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
   drop_unexpected(self);
   if (!cfg.log)
     cfg.log = event_log::null();
+  log_crashes(self, cfg.log, cfg.id, "acceptor");
   self->state.core.emplace(cfg.id, cfg.storage->load(),
                            std::max<size_t>(1, cfg.servers.size()),
-                           cfg.incarnation);
+                           cfg.incarnation, cfg.fresh_store);
   self->state.core->break_accept_rule(cfg.break_accept_rule);
   self->state.links = peer_links{cfg.id, cfg.simulator};
   for (auto& p : cfg.peers)

@@ -33,6 +33,7 @@ struct acceptor_config {
   uint32_t tick_ms = 10;          ///< Probes go out every 5 ticks.
   uint32_t probe_ticks = 20;      ///< Probes without a holder of state.
   uint64_t incarnation = 0;       ///< Unique per start of this server.
+  bool fresh_store = false;       ///< Storage was created, not reopened.
   std::shared_ptr<acceptor_storage> storage;
   bool learn_votes = false;      ///< Also tell every learner (learn = votes).
   bool check_invariants = false; ///< Check the core after every handler.

@@ -33,13 +33,14 @@ const char* to_string(acceptor_mode m) {
 }
 
 acceptor_core::acceptor_core(server_id id, acceptor_state initial,
-                             size_t cluster_size, uint64_t incarnation)
+                             size_t cluster_size, uint64_t incarnation,
+                             bool fresh_store)
   : id_(id),
     state_(std::move(initial)),
     cluster_size_(cluster_size),
     incarnation_(incarnation) {
   bool empty = state_.promised.is_zero() && state_.accepted.empty();
-  if (empty && cluster_size_ > 1)
+  if (fresh_store && empty && cluster_size_ > 1)
     mode_ = acceptor_mode::probing;
   check_invariants();
 }

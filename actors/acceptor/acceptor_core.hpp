@@ -18,7 +18,8 @@
 // Every reply comes with the writes that must be durable before it is sent.
 //
 // Lost state. An acceptor that forgot a promise could let two different
-// values be chosen, so one that starts with no state at all does not vote at
+// values be chosen, so one whose storage was just created (a new or wiped
+// data directory: it cannot tell whether it voted before) does not vote at
 // once (after "Paxos Made Live", 5.1):
 //
 //   probing     ask every other acceptor (state_query) whether it holds state;
@@ -75,10 +76,11 @@ struct acceptor_output {
 
 class acceptor_core {
 public:
-  /// `cluster_size` counts every acceptor, this one included. An acceptor
-  /// with no state in a cluster of more than one starts probing.
+  /// `cluster_size` counts every acceptor, this one included. With
+  /// `fresh_store` (its storage was created, not reopened) an acceptor with
+  /// no state in a cluster of more than one starts probing.
   acceptor_core(server_id id, acceptor_state initial, size_t cluster_size = 1,
-                uint64_t incarnation = 0);
+                uint64_t incarnation = 0, bool fresh_store = false);
 
   /// TEST ONLY: accept below the promise, breaking Paxos. The simulation's
   /// checker must catch the disagreement this causes (tests/sim).

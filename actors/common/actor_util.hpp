@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 
 #include "caf/actor.hpp"
 #include "caf/actor_clock.hpp"
@@ -13,12 +14,20 @@
 
 namespace cafchat {
 
+class event_log;
+
 /// Drops unexpected asynchronous messages silently and answers unexpected
 /// requests with an error. CAF's default answers even a plain send with an
 /// error message, which kills an event-based sender that has no error handler
 /// (docs/caf-0.17-facts.md, gotcha 1): one stray message must not take down a
 /// peer.
 void drop_unexpected(caf::scheduled_actor* self);
+
+/// Logs an exception that escapes a handler (a broken invariant throws
+/// std::logic_error) as a "crash" event with its message, and to stderr,
+/// before the actor dies with exit_reason::unhandled_exception.
+void log_crashes(caf::scheduled_actor* self, std::shared_ptr<event_log> log,
+                 uint32_t server, const char* role);
 
 /// Milliseconds on the actor's clock: wall time in production, simulated
 /// time under the test coordinator. Only used to stamp event-log lines.

@@ -70,6 +70,7 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
   drop_unexpected(self);
   if (!cfg.log)
     cfg.log = event_log::null();
+  log_crashes(self, cfg.log, cfg.opts.id, "learner");
   auto& st = self->state;
   auto saved = cfg.storage->load();
   st.core.emplace(cfg.opts, saved.applied_upto);

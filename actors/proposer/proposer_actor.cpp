@@ -67,6 +67,7 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
   drop_unexpected(self);
   if (!cfg.log)
     cfg.log = event_log::null();
+  log_crashes(self, cfg.log, cfg.opts.id, "proposer");
   self->state.core.emplace(cfg.opts);
   self->state.links = peer_links{cfg.opts.id, cfg.simulator};
   for (auto& p : cfg.peers)

@@ -70,6 +70,14 @@ proposer_output proposer_core::handle(const forward& msg) {
 
 void proposer_core::enqueue(std::vector<command>& cmds, bool front,
                             proposer_output& out) {
+  // A client resends what it has not seen acknowledged; one copy waiting is
+  // enough (the state machine would skip the second anyway, after spending
+  // a slot on it).
+  cmds.erase(std::remove_if(cmds.begin(), cmds.end(),
+                            [&](const command& c) {
+                              return !queued_.insert({c.client, c.seq}).second;
+                            }),
+             cmds.end());
   size_t room = opts_.pending_max > pending_.size()
                   ? opts_.pending_max - pending_.size()
                   : 0;
@@ -77,6 +85,8 @@ void proposer_core::enqueue(std::vector<command>& cmds, bool front,
   if (take < cmds.size()) {
     dropped_ += cmds.size() - take;
     out.notes.push_back({"queue_full", 0, bal_, cmds.size() - take});
+    for (auto i = cmds.begin() + take; i != cmds.end(); ++i)
+      queued_.erase({i->client, i->seq});
   }
   if (front)
     pending_.insert(pending_.begin(), cmds.begin(), cmds.begin() + take);
@@ -224,7 +234,9 @@ proposer_output proposer_core::handle(const heartbeat& msg) {
   leader_ = msg.from;
   failures_ = 0;
   reset_election_timer(false);
-  advance_chosen(msg.chosen_upto);
+  // msg.chosen_upto is not taken as known-chosen here: phase 1 must start
+  // after what the local learner holds, or a slot chosen but learned only by
+  // a learner that died could never be decided (and delivered) again.
   flush_pending(out);
   out.send.push_back({msg.from, heartbeat_reply{max_seen_, id(), chosen_upto_}});
   return out;
@@ -348,6 +360,7 @@ void proposer_core::fill_window(proposer_output& out) {
       if (!batch.empty() && bytes + n > opts_.batch_bytes_max)
         break;
       bytes += n;
+      queued_.erase({c.client, c.seq});
       batch.push_back(std::move(c));
       pending_.pop_front();
     }
@@ -445,6 +458,7 @@ void proposer_core::flush_pending(proposer_output& out) {
   f.commands.assign(std::make_move_iterator(pending_.begin()),
                     std::make_move_iterator(pending_.end()));
   pending_.clear();
+  queued_.clear();
   out.send.push_back({leader_, std::move(f)});
 }
 
@@ -483,6 +497,8 @@ void proposer_core::check_invariants() const {
     fail("slot in flight that is already chosen");
   if (pending_.size() > opts_.pending_max)
     fail("queue above pending_max");
+  if (queued_.size() != pending_.size())
+    fail("queue index out of step with the queue");
 }
 
 void proposer_core::check_transition(const snapshot& before) const {

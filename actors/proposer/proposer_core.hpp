@@ -93,7 +93,10 @@ public:
 
   // -- learning --------------------------------------------------------------
 
-  /// The local learner has every slot up to `chosen_upto`.
+  /// The local learner has every slot up to `chosen_upto`. Only this, and
+  /// the leader's own decisions, advance the chosen prefix: phase 1 starts
+  /// right after it, so every slot not durably learned here is rediscovered
+  /// from the acceptors.
   proposer_output learned(uint64_t chosen_upto);
 
   // -- operator --------------------------------------------------------------
@@ -182,6 +185,7 @@ private:
   uint64_t next_slot_ = 1;
   std::map<uint64_t, flight> in_flight_;
   std::deque<command> pending_;
+  std::set<std::pair<uint64_t, uint64_t>> queued_; ///< (client, seq) pending.
   bool skip_next_ = false;
   uint64_t dropped_ = 0;
 

@@ -53,6 +53,8 @@ void start_server(self_ptr self, const host_config& cfg) {
   auto& st = self->state;
   auto sc = cfg.server;
   sc.incarnation = cfg.incarnation_base + ++st.incarnation;
+  // Only the first start can find a store it did not write itself.
+  sc.fresh_storage = cfg.server.storage.fresh && st.incarnation == 1;
   sc.simulator = st.simulator;
   for (auto& [id, info] : st.peers)
     sc.peers.push_back(info);

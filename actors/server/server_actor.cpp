@@ -30,6 +30,7 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
   ac.id = cfg.id;
   ac.servers = p.servers;
   ac.incarnation = cfg.incarnation;
+  ac.fresh_store = cfg.fresh_storage;
   ac.tick_ms = p.tick_ms;
   ac.storage = cfg.storage.acceptor;
   ac.learn_votes = p.learn_votes;

@@ -28,6 +28,9 @@ struct server_config {
   uint64_t incarnation = 1;
   server_params params;
   server_storage storage;
+  /// The storage was created (not reopened) for this incarnation: the
+  /// acceptor cannot tell whether this server voted before.
+  bool fresh_storage = false;
   event_log_ptr log;
   caf::actor simulator;
   std::vector<server_info> peers; ///< Known peers (not this server).

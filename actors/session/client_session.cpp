@@ -63,17 +63,22 @@ namespace {
 
 using self_ptr = caf::stateful_actor<session_state>*;
 
-/// Tracks delivery progress; returns false if `entries` does not continue
-/// exactly where the client is (a duplicate chunk), which is then dropped.
+/// Tracks delivery progress; returns false if `entries` holds nothing the
+/// client has not seen. A client that rerouted from a server further ahead
+/// resumes past this server's history, so a batch may start below its
+/// position: those entries are skipped (the client ignores them too).
 bool track(self_ptr self, const session_config& cfg,
            const std::vector<chat_entry>& entries) {
   auto& st = self->state;
-  if (entries.empty() || entries.front().index != st.next_index)
+  auto i = entries.begin();
+  while (i != entries.end() && i->index < st.next_index)
+    ++i;
+  if (i == entries.end() || i->index != st.next_index)
     return false;
   uint64_t own = st.acked;
-  for (auto& e : entries)
-    if (e.client == cfg.client)
-      own = std::max(own, e.seq);
+  for (; i != entries.end(); ++i)
+    if (i->client == cfg.client)
+      own = std::max(own, i->seq);
   st.next_index = entries.back().index + 1;
   if (own > st.acked) {
     st.acked = own;
@@ -125,6 +130,12 @@ caf::behavior client_session(caf::stateful_actor<session_state>* self,
         self->send(cfg.client_actor,
                    rejected{cfg.client, msg.cmd.seq,
                             "command names another client"});
+        return;
+      }
+      if (msg.cmd.seq <= self->state.acked) {
+        // A resend of a message already in the history: answer, don't order.
+        self->send(cfg.client_actor,
+                   acknowledged{cfg.client, self->state.acked});
         return;
       }
       self->send(cfg.proposer, msg);

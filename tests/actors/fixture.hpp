@@ -5,8 +5,6 @@
 // moves when the test moves it. A scenario with minutes of timeouts runs in
 // milliseconds and never flakes.
 
-#include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>

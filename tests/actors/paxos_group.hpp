@@ -32,6 +32,7 @@ public:
       });
     for (auto id : p_.servers) {
       disks_[id] = make_memory_storage();
+      fresh_[id] = true;
       info_[id].id = id;
     }
     for (auto id : p_.servers) {
@@ -57,6 +58,8 @@ public:
     c.servers = p_.servers;
     c.tick_ms = p_.tick_ms;
     c.incarnation = ++incarnations_;
+    c.fresh_store = fresh_[id];
+    fresh_[id] = false; // a respawn reopens the same store
     c.storage = disks_[id].acceptor;
     c.check_invariants = true;
     c.learn_votes = p_.learn_votes;
@@ -129,6 +132,7 @@ private:
   server_params p_;
   event_log_ptr log_;
   uint64_t incarnations_ = 0;
+  std::map<server_id, bool> fresh_;
   std::map<server_id, server_storage> disks_;
   std::map<server_id, server_info> info_;
 };

@@ -3,6 +3,8 @@
 // second, started first, wins), random interleavings of two duelling
 // proposers, and 2f+1 acceptors with f and f+1 of them silent.
 
+#include <catch2/catch.hpp>
+
 #include "tests/actors/paxos_group.hpp"
 
 #include <set>

@@ -1,6 +1,8 @@
 // The replicated chat, whole clusters on CAF's test coordinator: the test
 // scenarios of prior systems 001 and 003, named as specifications.
 
+#include <catch2/catch.hpp>
+
 #include "tests/sim/harness.hpp"
 
 #include <set>

@@ -71,4 +71,22 @@ std::string check_histories(const cluster_harness& h) {
   return {};
 }
 
+std::string check_decided_logs(const cluster_harness& h) {
+  std::vector<std::pair<server_id, std::vector<decide>>> logs;
+  for (auto& [id, d] : h.disks)
+    logs.emplace_back(id, d.learner->decided(1, 100000000));
+  size_t longest = 0;
+  for (size_t i = 0; i < logs.size(); ++i)
+    if (logs[i].second.size() > logs[longest].second.size())
+      longest = i;
+  auto& ref = logs[longest];
+  for (auto& [id, log] : logs)
+    for (size_t i = 0; i < log.size(); ++i)
+      if (log[i].slot != i + 1 || log[i].val != ref.second[i].val)
+        return "agreement: server " + std::to_string(id) + " decided slot "
+               + std::to_string(i + 1) + " differently from server "
+               + std::to_string(ref.first);
+  return {};
+}
+
 } // namespace cafchat::test

@@ -57,6 +57,7 @@ struct harness_options {
   bool simulator = false;
   sim_options sim;     ///< The simulator's faults (with `simulator`).
   event_log_ptr sim_log; ///< The simulator's event log (may be null).
+  event_log_ptr log;     ///< Every server's and the balancer's event log.
   uint32_t client_retry_ms = 300;
 };
 
@@ -71,6 +72,7 @@ public:
     load_balancer_config lc;
     lc.servers = p.servers;
     lc.max_text_bytes = p.max_text_bytes;
+    lc.log = opts_.log;
     lb = fx_.own(fx_.sys.spawn(load_balancer, lc));
     if (opts_.simulator) {
       // Hosts announce every (re)started server to the simulator, which
@@ -78,7 +80,7 @@ public:
       simulator_config sc;
       sc.opts = opts_.sim;
       sc.opts.enabled = true;
-      sc.log = opts_.sim_log;
+      sc.log = opts_.sim_log ? opts_.sim_log : opts_.log;
       sc.servers = p.servers;
       sim = fx_.own(fx_.sys.spawn(simulator_actor, sc));
     }
@@ -90,6 +92,7 @@ public:
       hc.server.params = p;
       hc.server.storage = disks[id];
       hc.server.simulator = sim;
+      hc.server.log = opts_.log;
       hc.load_balancer = lb;
       hosts[id] = fx_.own(fx_.sys.spawn(host_actor, hc));
       hs.push_back(hosts[id]);
@@ -249,5 +252,9 @@ inline server_params sim_params() {
 /// once, each client's messages in its order, nothing invented. Returns a
 /// description of the first violation, or "" if none.
 std::string check_histories(const cluster_harness& h);
+
+/// Checks that the decided logs of all servers (no-ops included) are
+/// prefixes of one log: no slot was decided twice differently.
+std::string check_decided_logs(const cluster_harness& h);
 
 } // namespace cafchat::test

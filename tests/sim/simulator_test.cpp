@@ -4,6 +4,8 @@
 // and 001 (delays, the rotating omission-faulty server, per-phase rules,
 // d:N) and the others (random loss, duplicates, partitions, runtime control).
 
+#include <catch2/catch.hpp>
+
 #include "tests/sim/harness.hpp"
 
 #include <algorithm>

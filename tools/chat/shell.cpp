@@ -248,6 +248,104 @@ public:
     return true;
   }
 
+  /// /faults [...]: shows or changes the network-fault simulator's settings.
+  ///   /faults                       show
+  ///   /faults off                   no faults at all
+  ///   /faults <server> <rule>       prior system 001's rule, e.g. p:10::a:20
+  ///   /faults <server> clear        remove that server's rule
+  ///   /faults drop <p> | dup <p>    probabilities in [0, 1]
+  ///   /faults delay <min> <max>     milliseconds
+  ///   /faults omission on [<min_s> <max_s>] | off
+  ///   /faults isolate <server> | split <a,b,..> | heal
+  void faults(const std::vector<std::string>& args) {
+    static const char* usage =
+      "usage: /faults [off | <server> <rule>|clear | drop <p> | dup <p> | "
+      "delay <min_ms> <max_ms> | omission on [<min_s> <max_s>]|off | "
+      "isolate <server> | split <a,b,...> | heal]";
+    sim_control ctl;
+    auto number = [&](size_t i, double& out) {
+      if (i >= args.size())
+        return false;
+      char* end = nullptr;
+      out = std::strtod(args[i].c_str(), &end);
+      return end != args[i].c_str() && *end == '\0';
+    };
+    double a = 0, b = 0;
+    auto& verb = args.empty() ? std::string() : args[0];
+    if (args.empty()) {
+      ctl.action = sim_action::query;
+    } else if (verb == "off" && args.size() == 1) {
+      ctl.action = sim_action::all_off;
+    } else if (verb == "heal" && args.size() == 1) {
+      ctl.action = sim_action::heal;
+    } else if ((verb == "drop" || verb == "dup") && args.size() == 2
+               && number(1, a)) {
+      ctl.action = verb == "drop" ? sim_action::drop : sim_action::duplicate;
+      ctl.probability = a;
+    } else if (verb == "delay" && args.size() == 3 && number(1, a)
+               && number(2, b) && a >= 0 && b >= 0) {
+      ctl.action = sim_action::delay;
+      ctl.min_ms = static_cast<uint32_t>(a);
+      ctl.max_ms = static_cast<uint32_t>(b);
+    } else if (verb == "omission" && args.size() >= 2
+               && (args[1] == "on" || args[1] == "off")) {
+      ctl.action = sim_action::omission;
+      ctl.on = args[1] == "on";
+      if (args.size() == 4 && number(2, a) && number(3, b) && a >= 0
+          && b >= 0) {
+        ctl.min_ms = static_cast<uint32_t>(a * 1000);
+        ctl.max_ms = static_cast<uint32_t>(b * 1000);
+      } else if (args.size() != 2) {
+        out_.error(usage);
+        return;
+      }
+    } else if (verb == "isolate" && args.size() == 2 && number(1, a) && a > 0) {
+      ctl.action = sim_action::isolate;
+      ctl.server = static_cast<server_id>(a);
+    } else if (verb == "split" && args.size() == 2) {
+      ctl.action = sim_action::split;
+      std::istringstream in{args[1]};
+      for (std::string part; std::getline(in, part, ',');) {
+        char* end = nullptr;
+        auto v = std::strtoul(part.c_str(), &end, 10);
+        if (part.empty() || *end != '\0' || v == 0) {
+          out_.error(usage);
+          return;
+        }
+        ctl.servers.push_back(static_cast<server_id>(v));
+      }
+    } else if (args.size() == 2 && number(0, a) && a > 0) {
+      ctl.server = static_cast<server_id>(a);
+      if (args[1] == "clear") {
+        ctl.action = sim_action::clear_rule;
+      } else {
+        ctl.action = sim_action::set_rule;
+        ctl.rule = args[1];
+      }
+    } else {
+      out_.error(usage);
+      return;
+    }
+    caf::actor sim;
+    self_->request(lb_, std::chrono::seconds(5), sim_atom::value)
+      .receive([&](const caf::actor& x) { sim = x; },
+               [&](caf::error& e) { out_.error(describe(e)); });
+    if (!sim) {
+      out_.error("the network-fault simulator is not running (set [simulator] "
+                 "enabled = true)");
+      return;
+    }
+    self_->request(sim, std::chrono::seconds(5), ctl)
+      .receive(
+        [&](const sim_report& r) {
+          out_.notice("faults", "faults: " + r.summary,
+                      {{"faulty", std::to_string(r.faulty)},
+                       {"dropped", std::to_string(r.dropped)},
+                       {"forwarded", std::to_string(r.forwarded)}});
+        },
+        [&](caf::error& e) { out_.error(describe(e)); });
+  }
+
   /// Waits (at most `limit_s`) until the client is connected: scripted input
   /// then starts against a ready cluster, where /kill and /status mean what
   /// they say.
@@ -357,6 +455,8 @@ private:
       operate(operator_action::skip_slot, {}, cmd);
     else if (cmd == "/sync")
       sync(args);
+    else if (cmd == "/faults")
+      faults(args);
     else
       out_.error("unknown command " + cmd + " (try /help)");
     return true;
@@ -366,7 +466,7 @@ private:
     if (out_.jsonl()) {
       out_.notice("help", "commands: /help /who /status /history [n] "
                           "/kill <server> /restart <server> /skip-slot "
-                          "/sync [s] /quit");
+                          "/faults ... /sync [s] /quit");
       return;
     }
     out_.text("  <text>            send a chat message (//text sends '/text')\n"
@@ -376,6 +476,10 @@ private:
               "  /kill <server>    crash a server (its storage survives)\n"
               "  /restart <server> start a crashed server again; it catches up\n"
               "  /skip-slot        make the leader leave a hole in the log\n"
+              "  /faults ...       show or set network faults: off, <server> <rule>\n"
+              "                    (p:10::a:20::c:30, d:0), drop <p>, dup <p>,\n"
+              "                    delay <min_ms> <max_ms>, omission on|off,\n"
+              "                    isolate <server>, split <a,b>, heal\n"
               "  /sync [s]         wait until your messages are delivered\n"
               "  /quit             leave (after your messages are delivered)");
   }
