@@ -394,9 +394,9 @@ node_config parse_config(const std::string& text, const std::string& name) {
   s.enabled = f.get_bool("simulator", "enabled", false);
   s.seed = f.get_uint("simulator", "seed", 1, 0, UINT64_MAX);
   s.delay_min_ms = static_cast<uint32_t>(
-    f.get_uint("simulator", "delay_min_ms", 0, 0, 3600000));
+    f.get_uint("simulator", "delay_min_ms", 1, 0, 3600000));
   s.delay_max_ms = static_cast<uint32_t>(
-    f.get_uint("simulator", "delay_max_ms", 0, 0, 3600000));
+    f.get_uint("simulator", "delay_max_ms", 5, 0, 3600000));
   s.drop_probability = f.get_double("simulator", "drop_probability", 0, 0, 1);
   s.duplicate_probability = f.get_double("simulator", "duplicate_probability",
                                          0, 0, 1);
