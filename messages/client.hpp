@@ -14,15 +14,17 @@
 
 namespace cafchat {
 
-/// Client -> session: order this chat message. The session refuses text over
-/// the configured maximum with `rejected`.
+/// Client -> session -> proposer: order these chat messages, in this order.
+/// A client sends everything it has to send at once in one submit (batching
+/// starts at the client). The session refuses text over the configured
+/// maximum, or not UTF-8, with `rejected`.
 struct submit {
-  command cmd;
+  std::vector<command> commands;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, submit& x) {
-  return f(x.cmd);
+  return f(x.commands);
 }
 
 /// One line of the chat history: the `index`-th chat message (from 1),

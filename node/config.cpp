@@ -446,6 +446,8 @@ node_config parse_config(const std::string& text, const std::string& name) {
 
   // [runtime]
   c.threads = static_cast<uint32_t>(f.get_uint("runtime", "threads", 2, 1, 64));
+  c.scheduler = f.get_enum("runtime", "scheduler", "auto",
+                           {"auto", "sharing", "stealing"});
   c.heartbeat_interval_ms = static_cast<uint32_t>(
     f.get_uint("runtime", "heartbeat_interval_ms", 200, 10, 60000));
   c.connection_timeout_ms = static_cast<uint32_t>(

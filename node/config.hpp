@@ -61,6 +61,11 @@ struct node_config {
 
   // [runtime]
   uint32_t threads = 2;
+  /// CAF scheduler: "sharing" (one queue, threads woken at once: lower
+  /// latency across processes), "stealing" (per-thread queues: more
+  /// throughput inside one process), or "auto" (sharing for a node of a
+  /// multi-process cluster, stealing for a whole cluster in one process).
+  std::string scheduler = "auto";
   uint32_t heartbeat_interval_ms = 200;   ///< BASP heartbeats between nodes.
   uint32_t connection_timeout_ms = 2000;  ///< A silent node is dead after it.
 
@@ -68,6 +73,12 @@ struct node_config {
   std::map<std::string, node_endpoint> nodes;
 
   bool distributed() const { return !nodes.empty(); }
+  /// The scheduler policy to use, "auto" resolved.
+  std::string scheduler_policy() const {
+    if (scheduler != "auto")
+      return scheduler;
+    return distributed() ? "sharing" : "stealing";
+  }
   /// `pattern` with "{id}" replaced by `id`.
   static std::string expand(const std::string& pattern, const std::string& id);
 };

@@ -4,7 +4,10 @@
 #include <iostream>
 #include <thread>
 
+#include "caf/atom.hpp"
 #include "caf/io/middleman.hpp"
+
+#include "messages/registry.hpp"
 #include "caf/send.hpp"
 
 #include "actors/load_balancer/load_balancer.hpp"
@@ -14,6 +17,15 @@
 #include "node/connector.hpp"
 
 namespace cafchat {
+
+void configure_runtime(caf::actor_system_config& sys_cfg,
+                       const node_config& cfg) {
+  add_message_types(sys_cfg);
+  sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads));
+  sys_cfg.set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy()));
+  if (cfg.distributed())
+    configure_network(sys_cfg, cfg);
+}
 
 void configure_network(caf::actor_system_config& sys_cfg,
                        const node_config& cfg) {

@@ -16,6 +16,11 @@
 
 namespace cafchat {
 
+/// Everything a program of this cluster sets on its actor system: the
+/// message types, scheduler threads and policy, and for a multi-process
+/// cluster the network (below).
+void configure_runtime(caf::actor_system_config& sys_cfg, const node_config& cfg);
+
 /// Loads the middleman and turns on BASP heartbeats and connection timeouts
 /// (both off by default in CAF 0.17: a frozen peer would never be declared
 /// dead).

@@ -80,10 +80,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   caf::actor_system_config sys_cfg;
-  add_message_types(sys_cfg);
-  sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads));
-  if (cfg.distributed())
-    configure_network(sys_cfg, cfg);
+  configure_runtime(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
   if (cfg.distributed()) {
     std::signal(SIGINT, on_stop);

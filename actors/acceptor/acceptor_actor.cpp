@@ -1,6 +1,7 @@
 #include "actors/acceptor/acceptor_actor.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
 #include "caf/event_based_actor.hpp"
@@ -25,6 +26,26 @@ acceptor_output run_core(self_ptr self, const acceptor_config& cfg, F f) {
   auto out = f(core);
   core.check_transition(before);
   return out;
+}
+
+/// Adds the accepted slots a promise needs from below the memory window.
+void add_from_storage(const acceptor_config& cfg,
+                      acceptor_output& out) {
+  auto [first, last] = out.from_storage;
+  auto p = std::get_if<promise>(&out.reply);
+  if (p == nullptr || first == 0 || last < first)
+    return;
+  std::map<uint64_t, accepted_slot> merged;
+  for (auto& a : cfg.storage->accepted_range(first, last - first + 1))
+    merged[a.slot] = std::move(a);
+  for (auto& a : p->accepted) {
+    auto i = merged.find(a.slot);
+    if (i == merged.end() || a.bal >= i->second.bal)
+      merged[a.slot] = std::move(a);
+  }
+  p->accepted.clear();
+  for (auto& [slot, a] : merged)
+    p->accepted.push_back(std::move(a));
 }
 
 void buffer(self_ptr self, acceptor_output&& out, server_id proposer,
@@ -57,7 +78,7 @@ void flush(self_ptr self, const acceptor_config& cfg) {
   auto replies = std::move(st.replies);
   st.replies.clear();
   for (auto& r : replies)
-    st.links.send(self, r);
+    st.links.send(self, std::move(r));
 }
 
 void log_reply(self_ptr self, const acceptor_config& cfg,
@@ -130,6 +151,7 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
     [=](const prepare& msg) {
       auto out = run_core(self, cfg,
                           [&](acceptor_core& c) { return c.handle(msg); });
+      add_from_storage(cfg, out);
       log_reply(self, cfg, out);
       buffer(self, std::move(out), msg.bal.node, std::nullopt);
     },

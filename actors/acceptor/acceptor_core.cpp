@@ -95,6 +95,11 @@ void acceptor_core::probe_tick(uint32_t probe_ticks) {
 
 acceptor_writes acceptor_core::learned(uint64_t upto) {
   acceptor_writes w;
+  if (upto > trimmed_upto_) {
+    trimmed_upto_ = upto;
+    state_.accepted.erase(state_.accepted.begin(),
+                          state_.accepted.upper_bound(upto));
+  }
   if (mode_ != acceptor_mode::recovering || first_slot_ == 0
       || upto < first_slot_)
     return w;
@@ -129,6 +134,8 @@ acceptor_output acceptor_core::handle(const prepare& msg) {
   for (auto i = state_.accepted.lower_bound(msg.first_slot);
        i != state_.accepted.end(); ++i)
     p.accepted.push_back(i->second);
+  if (msg.first_slot <= trimmed_upto_)
+    out.from_storage = {msg.first_slot, trimmed_upto_};
   out.reply = std::move(p);
   return out;
 }
@@ -190,6 +197,8 @@ void acceptor_core::check_transition(const acceptor_state& before) const {
                            + show(before.promised) + " to "
                            + show(state_.promised));
   for (auto& [slot, old] : before.accepted) {
+    if (slot <= trimmed_upto_)
+      continue; // left memory for storage (learned)
     auto now = find(slot);
     if (now == nullptr)
       throw std::logic_error("acceptor " + std::to_string(id_)

@@ -72,6 +72,9 @@ const char* to_string(acceptor_mode m);
 struct acceptor_output {
   acceptor_writes writes;
   std::variant<std::monostate, promise, accepted, nack> reply;
+  /// A promise that reaches below the slots kept in memory: the actor adds
+  /// the accepted slots in [first, last] from storage (0, 0: none).
+  std::pair<uint64_t, uint64_t> from_storage{0, 0};
 };
 
 class acceptor_core {
@@ -102,8 +105,12 @@ public:
   /// holding state, a probing acceptor votes.
   void probe_tick(uint32_t probe_ticks);
   /// The local learner has every slot up to `upto`; may end recovery, with
-  /// the promise to persist.
+  /// the promise to persist. Accepted slots up to `upto` leave memory (they
+  /// stay in storage, where a promise for old slots reads them): memory
+  /// holds a window, not the whole log.
   acceptor_writes learned(uint64_t upto);
+  /// Slots up to here are in storage only.
+  uint64_t trimmed_upto() const { return trimmed_upto_; }
 
   // -- accessors -------------------------------------------------------------
   server_id id() const { return id_; }
@@ -140,6 +147,7 @@ private:
   uint32_t probe_elapsed_ = 0;
   ballot seen_;                        ///< Highest ballot seen while silent.
   uint64_t first_slot_ = 0;            ///< First accept slot while recovering.
+  uint64_t trimmed_upto_ = 0;
 };
 
 } // namespace cafchat

@@ -29,10 +29,22 @@ void schedule_reconnect(self_ptr self, const client_config& cfg,
                      failed);
 }
 
+/// Commands per submit, at most, when resending everything pending.
+constexpr size_t resend_chunk = 256;
+
 void resend_pending(self_ptr self) {
   auto& st = self->state;
-  for (auto& c : st.pending)
-    self->send(st.session, submit{c});
+  st.outbox.clear(); // all of it is pending and goes out now
+  submit batch;
+  for (auto& c : st.pending) {
+    batch.commands.push_back(c);
+    if (batch.commands.size() == resend_chunk) {
+      self->send(st.session, std::move(batch));
+      batch = submit{};
+    }
+  }
+  if (!batch.commands.empty())
+    self->send(st.session, std::move(batch));
 }
 
 void on_welcome(self_ptr self, const client_config& cfg, welcome& w) {
@@ -162,9 +174,24 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
                                "too many unacknowledged messages");
       command c{cfg.id, st.next_seq++, cfg.name, text};
       st.pending.push_back(c);
-      if (st.state == client_state::phase::connected)
-        self->send(st.session, submit{std::move(c)});
+      if (st.state == client_state::phase::connected) {
+        // Everything said before the flush (queued behind the mailbox) goes
+        // out in one submit.
+        st.outbox.push_back(std::move(c));
+        if (!st.flush_queued) {
+          st.flush_queued = true;
+          self->send(self, flush_atom::value);
+        }
+      }
       return st.pending.back().seq;
+    },
+    [=](flush_atom) {
+      auto& st = self->state;
+      st.flush_queued = false;
+      if (st.outbox.empty() || st.state != client_state::phase::connected)
+        return;
+      self->send(st.session, submit{std::move(st.outbox)});
+      st.outbox.clear();
     },
     [=](const delivered& msg) { on_entries(self, cfg, msg.entries); },
     [=](const acknowledged& msg) {

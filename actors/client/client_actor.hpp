@@ -74,6 +74,8 @@ struct client_state {
   uint64_t acked = 0;
   uint64_t last_index = 0;
   std::deque<command> pending; ///< Sent, not yet acknowledged, by seq.
+  std::vector<command> outbox; ///< Said, going out at the next flush.
+  bool flush_queued = false;
   uint64_t acked_at_last_retry = 0;
   uint32_t max_text_bytes = 0;
   bool told_waiting = false;

@@ -52,10 +52,11 @@ caf::actor peer_links::lookup(server_id id, role r) const {
   return {};
 }
 
-void peer_links::send(caf::event_based_actor* self, const outgoing& out) const {
-  auto msg = std::visit([](const auto& x) { return caf::make_message(x); },
+void peer_links::send(caf::event_based_actor* self, outgoing out) const {
+  auto r = receiver_of(out.msg);
+  auto msg = std::visit([](auto& x) { return caf::make_message(std::move(x)); },
                         out.msg);
-  send(self, out.to, receiver_of(out.msg), msg);
+  send(self, out.to, r, msg);
 }
 
 void peer_links::send(caf::event_based_actor* self, server_id to, role r,

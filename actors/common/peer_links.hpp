@@ -42,7 +42,8 @@ public:
   caf::actor lookup(server_id id, role r) const;
 
   /// Sends one core output (expanding all_servers to every known server).
-  void send(caf::event_based_actor* self, const outgoing& out) const;
+  /// The output is moved into one message shared by every receiver.
+  void send(caf::event_based_actor* self, outgoing out) const;
   /// Sends `msg` to role `r` of server `to` (all_servers: every server).
   void send(caf::event_based_actor* self, server_id to, role r,
             const caf::message& msg) const;

@@ -20,7 +20,7 @@ using self_ptr = caf::stateful_actor<learner_actor_state>*;
 void apply(self_ptr self, const learner_config& cfg, learner_output& out) {
   auto& st = self->state;
   for (auto& o : out.send)
-    st.links.send(self, o);
+    st.links.send(self, std::move(o));
   if (out.deliver.empty())
     return;
   learner_writes w;

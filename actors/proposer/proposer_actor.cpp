@@ -57,7 +57,7 @@ void step(self_ptr self, const proposer_config& cfg, F f) {
   }
   log_output(self, cfg, out);
   for (auto& o : out.send)
-    self->state.links.send(self, o);
+    self->state.links.send(self, std::move(o));
 }
 
 } // namespace
@@ -75,8 +75,9 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
   self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
   return {
     // -- client commands -----------------------------------------------------
-    [=](const submit& msg) {
-      step(self, cfg, [&](proposer_core& c) { return c.submit({msg.cmd}); });
+    [=](submit& msg) {
+      step(self, cfg,
+           [&](proposer_core& c) { return c.submit(std::move(msg.commands)); });
     },
     [=](const forward& msg) {
       step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });

@@ -120,25 +120,29 @@ caf::behavior client_session(caf::stateful_actor<session_state>* self,
   });
   read_history(self, cfg);
   return {
-    [=](const submit& msg) {
-      auto why = validate_text(msg.cmd.text, cfg.max_text_bytes);
-      if (!why.empty()) {
-        self->send(cfg.client_actor, rejected{cfg.client, msg.cmd.seq, why});
-        return;
+    [=](submit& msg) {
+      // Keep what may be ordered; refuse what may not; answer resends of
+      // messages already in the history at once.
+      auto& st = self->state;
+      auto& cmds = msg.commands;
+      auto keep = cmds.begin();
+      bool resent = false;
+      for (auto& c : cmds) {
+        auto why = c.client != cfg.client ? "command names another client"
+                                          : validate_text(c.text,
+                                                          cfg.max_text_bytes);
+        if (!why.empty())
+          self->send(cfg.client_actor, rejected{cfg.client, c.seq, why});
+        else if (c.seq <= st.acked)
+          resent = true;
+        else if (&*keep++ != &c)
+          *std::prev(keep) = std::move(c);
       }
-      if (msg.cmd.client != cfg.client) {
-        self->send(cfg.client_actor,
-                   rejected{cfg.client, msg.cmd.seq,
-                            "command names another client"});
-        return;
-      }
-      if (msg.cmd.seq <= self->state.acked) {
-        // A resend of a message already in the history: answer, don't order.
-        self->send(cfg.client_actor,
-                   acknowledged{cfg.client, self->state.acked});
-        return;
-      }
-      self->send(cfg.proposer, msg);
+      cmds.erase(keep, cmds.end());
+      if (resent)
+        self->send(cfg.client_actor, acknowledged{cfg.client, st.acked});
+      if (!cmds.empty())
+        self->send(cfg.proposer, std::move(msg));
     },
     [=](const delivered& msg) {
       // Live entries from the learner: pass the same message on, no copy.

@@ -109,8 +109,8 @@ public:
   void propose(server_id at, uint64_t client, uint64_t seq,
                const std::string& text) {
     caf::anon_send(info_[at].proposer,
-                   submit{command{client, seq, "client" + std::to_string(client),
-                                  text}});
+                   submit{{command{client, seq, "client" + std::to_string(client),
+                                  text}}});
   }
 
   /// Chosen values as learner `id` applied them, slots from 1.

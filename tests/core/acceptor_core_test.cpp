@@ -155,3 +155,21 @@ TEST_CASE("acceptor: the invariant checks catch a broken rule") {
   CHECK_THROWS_AS((acceptor_core{1, with({1, 1}, {{2, {3, 1}, val("v")}})}),
                   std::logic_error);
 }
+
+TEST_CASE("acceptor: learned slots leave memory, and a promise reaching below "
+          "the window asks for them from storage") {
+  acceptor_core a{1, {}};
+  for (uint64_t s = 1; s <= 5; ++s)
+    a.handle(accept{{1, 2}, s, val("v")});
+  a.learned(3);
+  CHECK(a.trimmed_upto() == 3);
+  CHECK(a.find(3) == nullptr);
+  REQUIRE(a.find(4) != nullptr);
+  auto out = a.handle(prepare{{2, 3}, 2});
+  auto p = std::get_if<promise>(&out.reply);
+  REQUIRE(p != nullptr);
+  CHECK(p->accepted.size() == 2); // slots 4 and 5 from memory ...
+  CHECK(out.from_storage == std::make_pair(uint64_t{2}, uint64_t{3})); // 2-3 from disk
+  auto above = a.handle(prepare{{3, 3}, 4});
+  CHECK(above.from_storage == std::make_pair(uint64_t{0}, uint64_t{0}));
+}

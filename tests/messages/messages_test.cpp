@@ -76,7 +76,7 @@ bool operator==(const catchup_reply& a, const catchup_reply& b) {
          && a.chosen_upto == b.chosen_upto;
 }
 bool operator==(const submit& a, const submit& b) {
-  return a.cmd == b.cmd;
+  return a.commands == b.commands;
 }
 bool operator==(const delivered& a, const delivered& b) {
   return a.entries == b.entries;
@@ -215,7 +215,7 @@ TEST_CASE_METHOD(fixture, "messages: every Paxos message survives a round trip")
 
 TEST_CASE_METHOD(fixture, "messages: every client message survives a round trip") {
   chat_entry e{12, 9, 42, 7, "alice", "hi"};
-  check(submit{c1});
+  check(submit{{c1, c2}});
   check(e);
   check(delivered{{e, chat_entry{13, 9, 43, 1, "bob", "yo"}}});
   check(acknowledged{42, 7});

@@ -65,9 +65,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   caf::actor_system_config sys_cfg;
-  add_message_types(sys_cfg);
-  sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads));
-  configure_network(sys_cfg, cfg);
+  configure_runtime(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
   auto& lb_ep = cfg.nodes.at("lb");
   // Blocking connects are fine here, on the main thread; give the cluster
