@@ -452,6 +452,8 @@ node_config parse_config(const std::string& text, const std::string& name) {
     f.get_uint("runtime", "heartbeat_interval_ms", 200, 10, 60000));
   c.connection_timeout_ms = static_cast<uint32_t>(
     f.get_uint("runtime", "connection_timeout_ms", 2000, 20, 600000));
+  c.network_workers = static_cast<uint32_t>(
+    f.get_uint("runtime", "network_workers", 0, 0, 16));
   if (c.connection_timeout_ms <= c.heartbeat_interval_ms)
     f.fail_key("runtime", "connection_timeout_ms",
                "must be longer than heartbeat_interval_ms");

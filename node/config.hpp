@@ -68,6 +68,9 @@ struct node_config {
   std::string scheduler = "auto";
   uint32_t heartbeat_interval_ms = 200;   ///< BASP heartbeats between nodes.
   uint32_t connection_timeout_ms = 2000;  ///< A silent node is dead after it.
+  /// Threads that decode incoming network messages (0: the network thread
+  /// decodes them itself, one thread hand-off less per message).
+  uint32_t network_workers = 0;
 
   // [nodes]: a multi-process cluster (empty: everything in one process).
   std::map<std::string, node_endpoint> nodes;

@@ -32,6 +32,7 @@ void configure_network(caf::actor_system_config& sys_cfg,
   sys_cfg.load<caf::io::middleman>();
   sys_cfg.set("middleman.heartbeat-interval",
               caf::timespan{std::chrono::milliseconds(cfg.heartbeat_interval_ms)});
+  sys_cfg.set("middleman.workers", static_cast<size_t>(cfg.network_workers));
   sys_cfg.set("middleman.connection-timeout",
               caf::timespan{std::chrono::milliseconds(cfg.connection_timeout_ms)});
 }

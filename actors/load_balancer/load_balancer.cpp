@@ -40,20 +40,40 @@ void log(self_ptr self, const load_balancer_config& cfg, const char* what,
     cfg.log->event(now_ms(self), 0, what).field("id", id).field("n", n);
 }
 
-/// The live server with the fewest clients, avoiding `failed` if possible.
+/// The live server with the fewest clients, avoiding `failed` if possible;
+/// among equally loaded servers the leader, then the lowest id.
 server_id pick(self_ptr self, server_id failed) {
+  auto& st = self->state;
   server_id best = 0;
   uint32_t best_load = 0;
   for (int pass = 0; pass < 2 && best == 0; ++pass)
-    for (auto& [id, e] : self->state.servers) {
+    for (auto& [id, e] : st.servers) {
       if (!e.alive || (pass == 0 && id == failed))
         continue;
-      if (best == 0 || e.clients < best_load) {
+      if (best == 0 || e.clients < best_load
+          || (e.clients == best_load && id == st.leader)) {
         best = id;
         best_load = e.clients;
       }
     }
   return best;
+}
+
+/// Asks every live server about itself, to know who leads.
+void poll_leader(self_ptr self) {
+  for (auto& [id, e] : self->state.servers) {
+    if (!e.alive || !e.host)
+      continue;
+    self->request(e.host, std::chrono::seconds(1), status_atom::value)
+      .then(
+        [=](const server_status& s) {
+          if (s.alive && s.role == "leader")
+            self->state.leader = s.id;
+          else if (self->state.leader == s.id)
+            self->state.leader = 0;
+        },
+        [](caf::error&) {});
+  }
 }
 
 void place(self_ptr self, uint64_t client, const std::string& name,
@@ -133,6 +153,8 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
     cfg.log = event_log::null();
   for (auto id : cfg.servers)
     self->state.servers[id];
+  if (cfg.leader_poll_ms > 0)
+    self->delayed_send(self, ms(cfg.leader_poll_ms), tick_atom::value);
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
     for (auto& [id, e] : st.servers)
@@ -197,6 +219,10 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
       return assignment{st.servers[id].info, cfg.max_text_bytes};
     },
     [=](sim_atom) { return cfg.simulator; },
+    [=](tick_atom) {
+      poll_leader(self);
+      self->delayed_send(self, ms(cfg.leader_poll_ms), tick_atom::value);
+    },
     [=](status_atom) {
       auto rp = self->make_response_promise();
       gather_status(self, rp);

@@ -3,8 +3,9 @@
 // The load balancer (prior system 001): servers register with it; it serves
 // clients only once every configured server has registered, refuses a server
 // id the configuration does not list, and places each client on the live
-// server with the fewest clients. It watches servers and clients, so a dead
-// server gets no new clients and a departed client frees its place. It also
+// server with the fewest clients (the leader, among equals). It watches
+// servers and clients, so a dead server gets no new clients and a departed
+// client frees its place. It also
 // answers /who and /status for the whole cluster and relays operator
 // commands (/kill, /restart, /skip-slot) to the server hosts.
 
@@ -24,6 +25,10 @@ struct load_balancer_config {
   std::vector<server_id> servers; ///< Every configured server id.
   uint32_t max_text_bytes = 4096;
   caf::actor simulator; ///< Handed to servers that ask (multi-process).
+  /// How often to ask the servers who leads (0: never). Among the servers
+  /// with the fewest clients a new client goes to the leader: it saves the
+  /// hop from a follower to the leader.
+  uint32_t leader_poll_ms = 1000;
   event_log_ptr log;
 };
 
@@ -44,6 +49,7 @@ struct load_balancer_state {
   std::map<server_id, server_entry> servers;
   std::map<uint64_t, client_entry> clients;
   bool ready = false;
+  server_id leader = 0; ///< As last reported by the servers (tie-breaks).
 };
 
 caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,

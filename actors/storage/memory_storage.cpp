@@ -3,21 +3,47 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "messages/codec.hpp"
+
 namespace cafchat {
+
+namespace {
+
+template <class T>
+std::string to_blob(const T& x) {
+  auto bytes = encode(x);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+template <class T>
+T from_blob(const std::string& blob) {
+  auto x = decode<T>(blob.data(), blob.size());
+  if (!x) // our own encoding: a failure is a bug, not bad input
+    throw std::logic_error("memory storage: a record does not decode");
+  return std::move(*x);
+}
+
+} // namespace
 
 acceptor_state memory_acceptor_storage::load() {
   std::lock_guard<std::mutex> guard{mtx_};
-  return state_;
+  acceptor_state st;
+  st.promised = promised_;
+  for (auto& [slot, rec] : accepted_)
+    st.accepted.emplace(slot, from_blob<accepted_slot>(rec.second));
+  return st;
 }
 
 void memory_acceptor_storage::write(const acceptor_writes& w) {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (w.promised && *w.promised > state_.promised)
-    state_.promised = *w.promised;
+  if (w.promised && *w.promised > promised_)
+    promised_ = *w.promised;
   for (auto& a : w.accepted) {
-    auto& cur = state_.accepted[a.slot];
-    if (cur.slot == 0 || a.bal >= cur.bal)
-      cur = a;
+    auto i = accepted_.find(a.slot);
+    if (i == accepted_.end())
+      accepted_.emplace(a.slot, std::make_pair(a.bal, to_blob(a)));
+    else if (a.bal >= i->second.first)
+      i->second = std::make_pair(a.bal, to_blob(a));
   }
   ++syncs_;
 }
@@ -26,9 +52,9 @@ std::vector<accepted_slot>
 memory_acceptor_storage::accepted_range(uint64_t first, size_t max) {
   std::lock_guard<std::mutex> guard{mtx_};
   std::vector<accepted_slot> out;
-  for (auto i = state_.accepted.lower_bound(first);
-       i != state_.accepted.end() && out.size() < max; ++i)
-    out.push_back(i->second);
+  for (auto i = accepted_.lower_bound(first);
+       i != accepted_.end() && out.size() < max; ++i)
+    out.push_back(from_blob<accepted_slot>(i->second.second));
   return out;
 }
 
@@ -60,8 +86,10 @@ void memory_learner_storage::write(const learner_writes& w) {
     check("slot", w.slots[i].slot, slots_.size() + i);
   for (size_t i = 0; i < w.entries.size(); ++i)
     check("entry", w.entries[i].index, history_.size() + i);
-  slots_.insert(slots_.end(), w.slots.begin(), w.slots.end());
-  history_.insert(history_.end(), w.entries.begin(), w.entries.end());
+  for (auto& d : w.slots)
+    slots_.push_back(to_blob(d));
+  for (auto& e : w.entries)
+    history_.push_back(to_blob(e));
   for (auto& [client, seq] : w.clients)
     clients_[client] = seq;
 }
@@ -72,7 +100,7 @@ std::vector<decide> memory_learner_storage::decided(uint64_t first,
   std::vector<decide> out;
   for (uint64_t s = std::max<uint64_t>(first, 1);
        s <= slots_.size() && out.size() < max; ++s)
-    out.push_back(slots_[s - 1]);
+    out.push_back(from_blob<decide>(slots_[s - 1]));
   return out;
 }
 
@@ -82,7 +110,7 @@ std::vector<chat_entry> memory_learner_storage::history(uint64_t first,
   std::vector<chat_entry> out;
   for (uint64_t i = std::max<uint64_t>(first, 1);
        i <= history_.size() && out.size() < max; ++i)
-    out.push_back(history_[i - 1]);
+    out.push_back(from_blob<chat_entry>(history_[i - 1]));
   return out;
 }
 

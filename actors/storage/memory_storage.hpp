@@ -2,10 +2,14 @@
 
 // In-memory storage: survives the server's actors (not its process). For
 // tests, benchmarks and the single-host demo; never the default of a cluster
-// config. A mutex guards it because a restarted server's new actors may start
-// while the old ones finish their last message.
+// config. Like a disk it keeps records encoded (messages/codec.hpp): about
+// half the memory of live objects, and one allocation per record. A mutex
+// guards it because a restarted server's new actors may start while the old
+// ones finish their last message.
 
+#include <map>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "actors/storage/storage.hpp"
@@ -23,7 +27,8 @@ public:
 
 private:
   mutable std::mutex mtx_;
-  acceptor_state state_;
+  ballot promised_;
+  std::map<uint64_t, std::pair<ballot, std::string>> accepted_; ///< Encoded.
   uint64_t syncs_ = 0;
 };
 
@@ -36,8 +41,8 @@ public:
 
 private:
   mutable std::mutex mtx_;
-  std::vector<decide> slots_;        ///< slots_[i] is slot i + 1.
-  std::vector<chat_entry> history_;  ///< history_[i] is index i + 1.
+  std::vector<std::string> slots_;   ///< slots_[i]: slot i + 1, encoded.
+  std::vector<std::string> history_; ///< history_[i]: index i + 1, encoded.
   std::unordered_map<uint64_t, uint64_t> clients_;
 };
 
