@@ -1,5 +1,10 @@
 #include "actors/storage/lmdb_storage.hpp"
 
+#include <sys/mman.h>
+
+#include <atomic>
+#include <fstream>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -136,6 +141,16 @@ public:
       fail(what + ": " + mdb_strerror(rc));
   }
 
+  /// Called after every write commit. LMDB reads through a read-only shared
+  /// memory map, and every page it touched (on an append, the rightmost
+  /// path, so in time the whole file) stays in the process's resident set
+  /// as file-backed memory. Every `release_every` commits the mapped pages
+  /// leave the resident set (madvise MADV_DONTNEED: they stay in the page
+  /// cache; a later read faults them back in), so a server's resident memory
+  /// stays flat while its data grows on disk.
+  void after_commit() const;
+  static constexpr uint64_t release_every = 4096;
+
   MDB_dbi meta = 0;
   MDB_dbi accepted = 0;
   MDB_dbi decided = 0;
@@ -151,7 +166,42 @@ private:
   dir_claim claim_; // declared before env_: released after the env closes
   std::unique_ptr<MDB_env, env_closer> env_;
   bool fresh_ = false;
+  mutable std::atomic<uint64_t> commits_{0};
+  void* map_ = nullptr; ///< Where LMDB mapped data.mdb (see after_commit).
+  size_t map_size_ = 0;
+  void find_map();
 };
+
+void lmdb_env::find_map() {
+  // LMDB reports the map address only for MDB_FIXEDMAP environments; the
+  // kernel knows it. The map never moves: its size is fixed at open.
+  auto file = (path_ / "data.mdb").string();
+  std::ifstream maps{"/proc/self/maps"};
+  std::string line;
+  while (std::getline(maps, line)) {
+    auto slash = line.find('/');
+    if (slash == std::string::npos || line.compare(slash, std::string::npos, file) != 0)
+      continue;
+    auto dash = line.find('-');
+    auto lo = std::stoull(line.substr(0, dash), nullptr, 16);
+    auto hi = std::stoull(line.substr(dash + 1), nullptr, 16);
+    map_ = reinterpret_cast<void*>(lo);
+    map_size_ = hi - lo;
+    return;
+  }
+}
+
+void lmdb_env::after_commit() const {
+  if (++commits_ % release_every != 0 || map_ == nullptr)
+    return;
+  MDB_envinfo info;
+  MDB_stat stat;
+  if (mdb_env_info(env_.get(), &info) != MDB_SUCCESS
+      || mdb_env_stat(env_.get(), &stat) != MDB_SUCCESS)
+    return;
+  auto used = static_cast<size_t>(info.me_last_pgno + 1) * stat.ms_psize;
+  ::madvise(map_, std::min(used, map_size_), MADV_DONTNEED);
+}
 
 namespace {
 
@@ -179,6 +229,7 @@ public:
   void commit() {
     auto p = std::exchange(ptr_, nullptr); // commit frees it, even on error
     env_.check(mdb_txn_commit(p), "commit failed");
+    env_.after_commit();
   }
 
   MDB_txn* get() const { return ptr_; }
@@ -391,6 +442,7 @@ lmdb_env::lmdb_env(const std::string& dir, server_id id,
   // durable when it returns.
   check(mdb_env_open(raw, path_.c_str(), MDB_NOTLS, 0644),
         "cannot open as an LMDB environment");
+  find_map();
   int dead = 0;
   check(mdb_reader_check(raw, &dead), "cannot clear stale readers");
   txn t{*this, txn::write};

@@ -31,6 +31,8 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
 #include "caf/io/middleman.hpp"
@@ -317,10 +319,10 @@ bool parse_args(int argc, char** argv, bench_options& o) {
 }
 
 void print_text(const char* label, const run_result& r) {
-  std::printf("%-11s %10.0f commits/s %12.0f deliveries/s   latency ms: p50 "
-              "%.3f  p90 %.3f  p99 %.3f  p99.9 %.3f\n",
-              label, r.commits_per_s, r.deliveries_per_s, r.p50, r.p90, r.p99,
-              r.p999);
+  fmt::print("{:<11} {:>10.0f} commits/s {:>12.0f} deliveries/s   latency ms: "
+             "p50 {:.3f}  p90 {:.3f}  p99 {:.3f}  p99.9 {:.3f}\n",
+             label, r.commits_per_s, r.deliveries_per_s, r.p50, r.p90, r.p99,
+             r.p999);
 }
 
 } // namespace

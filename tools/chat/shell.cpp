@@ -20,6 +20,8 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include <fmt/format.h>
+
 #include "caf/event_based_actor.hpp"
 #include "caf/scoped_actor.hpp"
 #include "caf/send.hpp"
@@ -542,25 +544,18 @@ private:
       out_.json(s + "]}");
       return;
     }
-    char buf[160];
     std::string s = v.ready ? "" : "(still waiting for servers to register)\n";
-    std::snprintf(buf, sizeof(buf), "%-7s %-12s %-9s %-7s %-9s %-10s %-8s %s",
-                  "server", "role", "ballot", "leader", "decided", "delivered",
-                  "history", "clients");
-    s += buf;
-    for (auto& x : v.servers) {
-      auto bal = "(" + std::to_string(x.bal.round) + ","
-                 + std::to_string(x.bal.node) + ")";
-      std::snprintf(buf, sizeof(buf),
-                    "\n%-7u %-12s %-9s %-7s %-9llu %-10llu %-8llu %u", x.id,
-                    x.role.c_str(), x.alive ? bal.c_str() : "-",
-                    x.leader ? std::to_string(x.leader).c_str() : "-",
-                    static_cast<unsigned long long>(x.chosen_upto),
-                    static_cast<unsigned long long>(x.delivered_upto),
-                    static_cast<unsigned long long>(x.history_size),
-                    x.sessions);
-      s += buf;
-    }
+    s += fmt::format("{:<7} {:<12} {:<9} {:<7} {:<9} {:<10} {:<8} {}", "server",
+                     "role", "ballot", "leader", "decided", "delivered",
+                     "history", "clients");
+    for (auto& x : v.servers)
+      s += fmt::format("\n{:<7} {:<12} {:<9} {:<7} {:<9} {:<10} {:<8} {}", x.id,
+                       x.role,
+                       x.alive ? fmt::format("({},{})", x.bal.round, x.bal.node)
+                               : "-",
+                       x.leader ? std::to_string(x.leader) : "-",
+                       x.chosen_upto, x.delivered_upto, x.history_size,
+                       x.sessions);
     out_.text(s);
   }
 
