@@ -48,24 +48,11 @@ extern "C" void on_stop(int) {
 } // namespace
 
 int main(int argc, char** argv) {
-  cli_options cli;
-  try {
-    cli = parse_cli(argc, argv, /*allow_node*/ true);
-  } catch (usage_error& e) {
-    std::cerr << "caf-node: " << e.what() << "\n\n" << usage;
-    return 2;
-  }
-  if (cli.help) {
-    std::cout << usage;
-    return 0;
-  }
-  node_config cfg;
-  try {
-    cfg = load_config(cli.config);
-  } catch (config_error& e) {
-    std::cerr << "caf-node: " << e.what() << std::endl;
-    return 2;
-  }
+  int rc = 0;
+  auto start = start_program(argc, argv, "caf-node", usage, true, rc);
+  if (!start)
+    return rc;
+  auto& [cli, cfg] = *start;
   if (cfg.distributed() && cli.node.empty()) {
     std::cerr << "caf-node: " << cfg.path
               << " describes a multi-process cluster; start one node with "
@@ -101,22 +88,13 @@ int main(int argc, char** argv) {
   if (!cfg.events.empty())
     std::cerr << "; event logs: " << node_config::expand(cfg.events, "*");
   std::cerr << std::endl;
-  int rc = 0;
   if (cli.no_shell) {
     std::signal(SIGINT, on_stop);
     std::signal(SIGTERM, on_stop);
     while (!stop_requested)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   } else {
-    shell_options so;
-    so.name = cli.name.empty() ? default_user_name() : cli.name;
-    so.jsonl = cli.jsonl;
-    so.drain_timeout_s = cli.drain_timeout_s;
-    so.client_retry_ms = cfg.client_retry_ms;
-    so.connect_timeout_ms = cfg.client_connect_timeout_ms;
-    so.max_text_bytes = cfg.params.max_text_bytes;
-    so.interactive = ::isatty(STDIN_FILENO) != 0 && !cli.jsonl;
-    rc = run_shell(sys, c.load_balancer, so);
+    rc = run_shell(sys, c.load_balancer, make_shell_options(cli, cfg));
   }
   c.stop();
   return rc;

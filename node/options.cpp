@@ -1,6 +1,7 @@
 #include "node/options.hpp"
 
 #include <cmath>
+#include <iostream>
 #include <cstdlib>
 #include <vector>
 
@@ -58,6 +59,33 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
   if (!o.help && o.config.empty())
     throw usage_error("--config FILE is required");
   return o;
+}
+
+std::optional<program_start> start_program(int argc, char** argv,
+                                           const char* program,
+                                           const char* usage, bool allow_node,
+                                           int& exit_code) {
+  program_start start;
+  try {
+    start.cli = parse_cli(argc, argv, allow_node);
+  } catch (usage_error& e) {
+    std::cerr << program << ": " << e.what() << "\n\n" << usage;
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (start.cli.help) {
+    std::cout << usage;
+    exit_code = 0;
+    return std::nullopt;
+  }
+  try {
+    start.cfg = load_config(start.cli.config);
+  } catch (config_error& e) {
+    std::cerr << program << ": " << e.what() << std::endl;
+    exit_code = 2;
+    return std::nullopt;
+  }
+  return start;
 }
 
 } // namespace cafchat

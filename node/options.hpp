@@ -3,8 +3,11 @@
 // Command-line options shared by caf-node and caf-chat. Both `--key value`
 // and `--key=value` work (CAF's own parser knows only the second form).
 
+#include <optional>
 #include <stdexcept>
 #include <string>
+
+#include "node/config.hpp"
 
 namespace cafchat {
 
@@ -25,5 +28,19 @@ struct cli_options {
 
 /// Throws usage_error naming the bad argument.
 cli_options parse_cli(int argc, char** argv, bool allow_node);
+
+/// What every program of the cluster starts from.
+struct program_start {
+  cli_options cli;
+  node_config cfg;
+};
+
+/// Parses the command line and loads the configuration, printing what is
+/// wrong (as "program: ..."). Returns nothing, with `exit_code` set, when
+/// the program should exit at once: 0 after --help, 2 on a mistake.
+std::optional<program_start> start_program(int argc, char** argv,
+                                           const char* program,
+                                           const char* usage, bool allow_node,
+                                           int& exit_code);
 
 } // namespace cafchat

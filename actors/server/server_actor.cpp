@@ -13,6 +13,54 @@
 
 namespace cafchat {
 
+acceptor_config acceptor_config_for(const server_params& p, server_id id,
+                                    std::shared_ptr<acceptor_storage> storage) {
+  acceptor_config ac;
+  ac.id = id;
+  ac.servers = p.servers;
+  ac.tick_ms = p.tick_ms;
+  ac.storage = std::move(storage);
+  ac.learn_votes = p.learn_votes;
+  ac.check_invariants = p.check_invariants;
+  ac.break_accept_rule = p.break_accept_rule;
+  return ac;
+}
+
+learner_config learner_config_for(const server_params& p, server_id id,
+                                  std::shared_ptr<learner_storage> storage) {
+  learner_config lc;
+  lc.opts.id = id;
+  lc.opts.servers = p.servers;
+  lc.opts.catchup_ticks = p.catchup_ticks;
+  lc.opts.catchup_max_slots = p.catchup_max_slots;
+  lc.opts.check = p.check_invariants;
+  lc.tick_ms = p.tick_ms;
+  lc.storage = std::move(storage);
+  lc.check_invariants = p.check_invariants;
+  lc.history_chunk_max = p.history_chunk;
+  return lc;
+}
+
+proposer_config proposer_config_for(const server_params& p, server_id id,
+                                    uint64_t incarnation) {
+  proposer_config pc;
+  pc.opts.id = id;
+  pc.opts.servers = p.servers;
+  pc.opts.heartbeat_ticks = p.heartbeat_ticks;
+  pc.opts.election_ticks = p.election_ticks;
+  pc.opts.retry_ticks = p.retry_ticks;
+  pc.opts.window = p.window;
+  pc.opts.batch_max = p.batch_max;
+  pc.opts.batch_bytes_max = p.batch_bytes_max;
+  pc.opts.pending_max = p.pending_max;
+  pc.opts.prevote = p.prevote;
+  // Every incarnation draws other timeouts than the last.
+  pc.opts.seed = p.seed + incarnation * 7919 + id;
+  pc.tick_ms = p.tick_ms;
+  pc.check_invariants = p.check_invariants;
+  return pc;
+}
+
 namespace {
 
 using self_ptr = caf::stateful_actor<server_state>*;
@@ -26,50 +74,21 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
   info.host = cfg.host;
   info.port = cfg.port;
 
-  acceptor_config ac;
-  ac.id = cfg.id;
-  ac.servers = p.servers;
+  auto ac = acceptor_config_for(p, cfg.id, cfg.storage.acceptor);
   ac.incarnation = cfg.incarnation;
   ac.fresh_store = cfg.fresh_storage;
-  ac.tick_ms = p.tick_ms;
-  ac.storage = cfg.storage.acceptor;
-  ac.learn_votes = p.learn_votes;
-  ac.check_invariants = p.check_invariants;
-  ac.break_accept_rule = p.break_accept_rule;
   ac.log = cfg.log;
   ac.simulator = cfg.simulator;
   ac.peers = cfg.peers;
   info.acceptor = self->spawn<caf::linked>(acceptor_actor, ac);
 
-  learner_config lc;
-  lc.opts.id = cfg.id;
-  lc.opts.servers = p.servers;
-  lc.opts.catchup_ticks = p.catchup_ticks;
-  lc.opts.catchup_max_slots = p.catchup_max_slots;
-  lc.opts.check = p.check_invariants;
-  lc.tick_ms = p.tick_ms;
-  lc.storage = cfg.storage.learner;
-  lc.check_invariants = p.check_invariants;
+  auto lc = learner_config_for(p, cfg.id, cfg.storage.learner);
   lc.log = cfg.log;
   lc.simulator = cfg.simulator;
   lc.peers = cfg.peers;
-  lc.history_chunk_max = p.history_chunk;
   info.learner = self->spawn<caf::linked>(learner_actor, lc);
 
-  proposer_config pc;
-  pc.opts.id = cfg.id;
-  pc.opts.servers = p.servers;
-  pc.opts.heartbeat_ticks = p.heartbeat_ticks;
-  pc.opts.election_ticks = p.election_ticks;
-  pc.opts.retry_ticks = p.retry_ticks;
-  pc.opts.window = p.window;
-  pc.opts.batch_max = p.batch_max;
-  pc.opts.batch_bytes_max = p.batch_bytes_max;
-  pc.opts.pending_max = p.pending_max;
-  pc.opts.prevote = p.prevote;
-  pc.opts.seed = p.seed + cfg.incarnation * 7919;
-  pc.tick_ms = p.tick_ms;
-  pc.check_invariants = p.check_invariants;
+  auto pc = proposer_config_for(p, cfg.id, cfg.incarnation);
   pc.log = cfg.log;
   pc.simulator = cfg.simulator;
   pc.peers = cfg.peers;

@@ -16,7 +16,10 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 
+#include "actors/acceptor/acceptor_actor.hpp"
 #include "actors/common/event_log.hpp"
+#include "actors/learner/learner_actor.hpp"
+#include "actors/proposer/proposer_actor.hpp"
 #include "actors/server/server_params.hpp"
 #include "actors/storage/storage.hpp"
 #include "messages/control.hpp"
@@ -37,6 +40,15 @@ struct server_config {
   std::string host;               ///< Advertised to clients (multi-process).
   uint16_t port = 0;
 };
+
+/// The role configurations that follow from the server parameters; the
+/// caller adds what a running server has (handles, logs, peers).
+acceptor_config acceptor_config_for(const server_params& p, server_id id,
+                                    std::shared_ptr<acceptor_storage> storage);
+learner_config learner_config_for(const server_params& p, server_id id,
+                                  std::shared_ptr<learner_storage> storage);
+proposer_config proposer_config_for(const server_params& p, server_id id,
+                                    uint64_t incarnation);
 
 struct server_state {
   static inline const char* name = "server";

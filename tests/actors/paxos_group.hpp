@@ -11,6 +11,7 @@
 #include "actors/acceptor/acceptor_actor.hpp"
 #include "actors/learner/learner_actor.hpp"
 #include "actors/proposer/proposer_actor.hpp"
+#include "actors/server/server_actor.hpp"
 #include "actors/server/server_params.hpp"
 #include "actors/storage/memory_storage.hpp"
 #include "messages/atoms.hpp"
@@ -53,47 +54,23 @@ public:
   }
 
   void spawn_acceptor(server_id id) {
-    acceptor_config c;
-    c.id = id;
-    c.servers = p_.servers;
-    c.tick_ms = p_.tick_ms;
+    auto c = acceptor_config_for(p_, id, disks_[id].acceptor);
     c.incarnation = ++incarnations_;
     c.fresh_store = fresh_[id];
     fresh_[id] = false; // a respawn reopens the same store
-    c.storage = disks_[id].acceptor;
-    c.check_invariants = true;
-    c.learn_votes = p_.learn_votes;
     c.log = log_;
     info_[id].acceptor = fx_.own(fx_.sys.spawn(acceptor_actor, c));
     ++info_[id].incarnation;
   }
 
   void spawn_learner(server_id id) {
-    learner_config c;
-    c.opts.id = id;
-    c.opts.servers = p_.servers;
-    c.opts.catchup_ticks = p_.catchup_ticks;
-    c.opts.check = true;
-    c.tick_ms = p_.tick_ms;
-    c.storage = disks_[id].learner;
-    c.check_invariants = true;
+    auto c = learner_config_for(p_, id, disks_[id].learner);
     c.log = log_;
     info_[id].learner = fx_.own(fx_.sys.spawn(learner_actor, c));
   }
 
   void spawn_proposer(server_id id) {
-    proposer_config c;
-    c.opts.id = id;
-    c.opts.servers = p_.servers;
-    c.opts.heartbeat_ticks = p_.heartbeat_ticks;
-    c.opts.election_ticks = p_.election_ticks;
-    c.opts.retry_ticks = p_.retry_ticks;
-    c.opts.window = p_.window;
-    c.opts.batch_max = p_.batch_max;
-    c.opts.prevote = p_.prevote;
-    c.opts.seed = p_.seed + id;
-    c.tick_ms = p_.tick_ms;
-    c.check_invariants = true;
+    auto c = proposer_config_for(p_, id, 0);
     c.log = log_;
     c.learner = info_[id].learner;
     info_[id].proposer = fx_.own(fx_.sys.spawn(proposer_actor, c));

@@ -40,24 +40,11 @@ const char* usage =
 } // namespace
 
 int main(int argc, char** argv) {
-  cli_options cli;
-  try {
-    cli = parse_cli(argc, argv, /*allow_node*/ false);
-  } catch (usage_error& e) {
-    std::cerr << "caf-chat: " << e.what() << "\n\n" << usage;
-    return 2;
-  }
-  if (cli.help) {
-    std::cout << usage;
-    return 0;
-  }
-  node_config cfg;
-  try {
-    cfg = load_config(cli.config);
-  } catch (config_error& e) {
-    std::cerr << "caf-chat: " << e.what() << std::endl;
-    return 2;
-  }
+  int rc = 0;
+  auto start = start_program(argc, argv, "caf-chat", usage, false, rc);
+  if (!start)
+    return rc;
+  auto& [cli, cfg] = *start;
   if (!cfg.distributed()) {
     std::cerr << "caf-chat: " << cfg.path << " has no [nodes] section: it runs "
               << "the whole cluster in one process; chat with caf-node there"
@@ -91,14 +78,7 @@ int main(int argc, char** argv) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  shell_options so;
-  so.name = cli.name.empty() ? default_user_name() : cli.name;
-  so.jsonl = cli.jsonl;
-  so.drain_timeout_s = cli.drain_timeout_s;
-  so.client_retry_ms = cfg.client_retry_ms;
-  so.connect_timeout_ms = cfg.client_connect_timeout_ms;
-  so.max_text_bytes = cfg.params.max_text_bytes;
-  so.interactive = ::isatty(STDIN_FILENO) != 0 && !cli.jsonl;
+  auto so = make_shell_options(cli, cfg);
   so.middleman = sys.middleman().actor_handle();
   return run_shell(sys, lb, so);
 }
