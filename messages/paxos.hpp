@@ -181,18 +181,30 @@ typename Inspector::result_type inspect(Inspector& f, nack& x) {
 
 /// Proposer -> every learner: `val` is chosen in `slot`.
 struct decide {
+  decide() = default;
+  decide(uint64_t s, value v, ballot b = {}, bool is_bare = false)
+    : slot(s), val(std::move(v)), bal(b), bare(is_bare) {}
+
   uint64_t slot = 0;
   value val;
+  /// With `bare`: `val` is empty, and the chosen value is the one this
+  /// learner's own acceptor accepted in `slot` at `bal` (and told it about).
+  /// The leader sends bare decides to the servers whose acceptors accepted,
+  /// so a batch crosses the network once per follower, not twice.
+  ballot bal;
+  bool bare = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, decide& x) {
-  return f(x.slot, x.val);
+  return f(x.slot, x.val, x.bal, x.bare);
 }
 
-/// Acceptor -> every learner (only with `learn = votes`): the acceptor
-/// accepted `val` in `slot` at `bal`. A learner that counts a majority of
-/// these for one ballot knows the value is chosen, one hop before `decide`.
+/// Acceptor -> learners: the acceptor accepted `val` in `slot` at `bal`.
+/// Always to its own server's learner (which then needs only a bare
+/// decide); with `learn = votes` to every learner, and a learner that counts
+/// a majority of these for one ballot knows the value is chosen, one hop
+/// before `decide`.
 struct learn {
   ballot bal;
   uint64_t slot = 0;

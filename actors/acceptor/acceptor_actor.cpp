@@ -49,7 +49,7 @@ void add_from_storage(const acceptor_config& cfg,
 }
 
 void buffer(self_ptr self, acceptor_output&& out, server_id proposer,
-            const std::optional<learn>& vote) {
+            std::optional<learn> vote, bool vote_to_all) {
   auto& st = self->state;
   st.writes.merge(std::move(out.writes));
   std::visit(
@@ -59,9 +59,12 @@ void buffer(self_ptr self, acceptor_output&& out, server_id proposer,
         st.replies.push_back({proposer, std::move(reply)});
     },
     out.reply);
+  // Tell the learners (our own, or with learn = votes all of them) what we
+  // accepted; our own learner then needs only a bare decide.
   if (vote && !st.replies.empty()
       && std::holds_alternative<accepted>(st.replies.back().msg))
-    st.replies.push_back({all_servers, *vote});
+    st.replies.push_back({vote_to_all ? all_servers : vote->from,
+                          std::move(*vote)});
   if (!st.flush_queued) {
     st.flush_queued = true;
     self->send(self, flush_atom::value);
@@ -153,17 +156,15 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
                           [&](acceptor_core& c) { return c.handle(msg); });
       add_from_storage(cfg, out);
       log_reply(self, cfg, out);
-      buffer(self, std::move(out), msg.bal.node, std::nullopt);
+      buffer(self, std::move(out), msg.bal.node, std::nullopt, false);
     },
     // -- phase 2 -------------------------------------------------------------
     [=](const accept& msg) {
       auto out = run_core(self, cfg,
                           [&](acceptor_core& c) { return c.handle(msg); });
       log_reply(self, cfg, out);
-      std::optional<learn> vote;
-      if (cfg.learn_votes)
-        vote = learn{msg.bal, msg.slot, cfg.id, msg.val};
-      buffer(self, std::move(out), msg.bal.node, vote);
+      buffer(self, std::move(out), msg.bal.node,
+             learn{msg.bal, msg.slot, cfg.id, msg.val}, cfg.learn_votes);
     },
     // -- lost state ----------------------------------------------------------
     [=](tick_atom) { probe(self, cfg); },

@@ -35,7 +35,7 @@ struct acceptor_config {
   uint64_t incarnation = 0;       ///< Unique per start of this server.
   bool fresh_store = false;       ///< Storage was created, not reopened.
   std::shared_ptr<acceptor_storage> storage;
-  bool learn_votes = false;      ///< Also tell every learner (learn = votes).
+  bool learn_votes = false;      ///< Tell every learner, not just our own.
   bool check_invariants = false; ///< Check the core after every handler.
   /// Test-only fault: accept below the promise (proves the checker has teeth).
   bool break_accept_rule = false;

@@ -39,7 +39,24 @@ learner_core::learner_core(learner_options opts, uint64_t delivered_upto)
 
 learner_output learner_core::handle(const decide& msg) {
   learner_output out;
-  choose(msg.slot, msg.val, out);
+  if (!msg.bare) {
+    choose(msg.slot, msg.val, out);
+    return out;
+  }
+  // The value is the one our own acceptor reported for this ballot. Without
+  // it (this learner restarted since, say) the slot is at least known to be
+  // chosen, and catch-up fetches it.
+  auto i = votes_.find(msg.slot);
+  if (i != votes_.end()) {
+    auto j = i->second.find(msg.bal);
+    if (j != i->second.end()) {
+      auto val = std::move(j->second.val);
+      choose(msg.slot, val, out);
+      return out;
+    }
+  }
+  if (msg.slot > known_chosen_ && msg.slot > delivered_upto_)
+    known_chosen_ = msg.slot;
   return out;
 }
 

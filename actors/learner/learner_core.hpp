@@ -4,6 +4,8 @@
 // decided slots out strictly in slot order. No CAF, no I/O, no clock.
 //
 //   decide(s, v)                 -> s is chosen with v
+//   decide(s, b, bare)           -> s is chosen with the value our own
+//                                   acceptor accepted at b (its learn vote)
 //   learn(b, s, v) from a
 //     majority in the same b     -> s is chosen with v   (Paxos Made Simple 2.3)
 //   catchup_reply                -> a run of chosen slots from a peer

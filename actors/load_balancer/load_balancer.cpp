@@ -59,20 +59,22 @@ server_id pick(self_ptr self, server_id failed) {
   return best;
 }
 
+/// Remembers who leads, from a server's status.
+void note_leader(self_ptr self, const server_status& s) {
+  if (s.alive && s.role == "leader")
+    self->state.leader = s.id;
+  else if (self->state.leader == s.id)
+    self->state.leader = 0;
+}
+
 /// Asks every live server about itself, to know who leads.
 void poll_leader(self_ptr self) {
   for (auto& [id, e] : self->state.servers) {
     if (!e.alive || !e.host)
       continue;
     self->request(e.host, std::chrono::seconds(1), status_atom::value)
-      .then(
-        [=](const server_status& s) {
-          if (s.alive && s.role == "leader")
-            self->state.leader = s.id;
-          else if (self->state.leader == s.id)
-            self->state.leader = 0;
-        },
-        [](caf::error&) {});
+      .then([=](const server_status& s) { note_leader(self, s); },
+            [](caf::error&) {});
   }
 }
 
@@ -126,6 +128,7 @@ void gather_status(self_ptr self, caf::response_promise rp) {
       .then(
         [=](server_status& s) {
           s.sessions = s.alive ? s.sessions : 0;
+          note_leader(self, s);
           acc->view.servers.push_back(s);
           finish();
         },

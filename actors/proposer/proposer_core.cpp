@@ -396,7 +396,14 @@ proposer_output proposer_core::handle(const accepted& msg) {
   i->second.votes.add(msg.from);
   if (!i->second.votes.reached())
     return out;
-  out.send.push_back({all_servers, decide{msg.slot, std::move(i->second.val)}});
+  // A server whose acceptor accepted already holds the value: a bare decide
+  // names it. The others get it in full.
+  auto& f = i->second;
+  for (auto s : opts_.servers)
+    if (f.votes.contains(s))
+      out.send.push_back({s, decide{msg.slot, value{}, bal_, true}});
+    else
+      out.send.push_back({s, decide{msg.slot, f.val, bal_, false}});
   in_flight_.erase(i);
   mark_chosen(msg.slot);
   fill_window(out);

@@ -75,15 +75,12 @@ bool track(self_ptr self, const session_config& cfg,
     ++i;
   if (i == entries.end() || i->index != st.next_index)
     return false;
-  uint64_t own = st.acked;
+  // The client reads its acknowledgements off the entries themselves; the
+  // session only keeps count, to answer resends without ordering them again.
   for (; i != entries.end(); ++i)
     if (i->client == cfg.client)
-      own = std::max(own, i->seq);
+      st.acked = std::max(st.acked, i->seq);
   st.next_index = entries.back().index + 1;
-  if (own > st.acked) {
-    st.acked = own;
-    self->send(cfg.client_actor, acknowledged{cfg.client, own});
-  }
   return true;
 }
 

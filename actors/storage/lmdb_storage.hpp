@@ -56,7 +56,7 @@ struct lmdb_options {
 /// The meta record: what kind of store this is and whose.
 struct lmdb_meta {
   static constexpr const char* format_name = "cafchat-lmdb";
-  static constexpr uint32_t format_version = 1;
+  static constexpr uint32_t format_version = 2; ///< 2: decide has bal, bare.
 
   /// Encoded first, so that any version can tell what it is looking at.
   std::string format = format_name;

@@ -95,3 +95,27 @@ TEST_CASE("learner: a slot decided twice with different values is caught") {
   l.handle(decide{3, v("c")});
   CHECK_THROWS_AS(l.handle(decide{3, v("d")}), std::logic_error);
 }
+
+TEST_CASE("learner: a bare decide chooses the value its own acceptor reported "
+          "for that ballot") {
+  learner_core l{opts(), 0};
+  // Our acceptor's vote: one of three, not a majority by itself.
+  CHECK(l.handle(learn{{2, 3}, 1, 1, v("mine")}).deliver.empty());
+  auto out = l.handle(decide{1, value{}, {2, 3}, true});
+  REQUIRE(out.deliver.size() == 1);
+  CHECK(out.deliver[0].val == v("mine"));
+}
+
+TEST_CASE("learner: a bare decide without the matching vote only says the slot "
+          "is chosen, and catch-up fetches it") {
+  learner_core l{opts(), 0};
+  l.handle(learn{{1, 1}, 1, 1, v("old ballot")});
+  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).deliver.empty());
+  CHECK(l.known_chosen() == 1);
+  std::vector<outgoing> asked;
+  for (int i = 0; i < 3; ++i)
+    for (auto& o : l.tick().send)
+      asked.push_back(o);
+  REQUIRE(asked.size() == 1);
+  CHECK(std::get<catchup_request>(asked[0].msg).first_slot == 1);
+}

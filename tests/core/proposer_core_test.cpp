@@ -135,10 +135,23 @@ TEST_CASE("proposer: a majority of accepted in one ballot chooses the value") {
   CHECK(sent<decide>(p.handle(accepted{b, acc[0].slot, 2}).send).empty());
   CHECK(sent<decide>(p.handle(accepted{{0, 3}, acc[0].slot, 3}).send).empty());
   auto done = p.handle(accepted{b, acc[0].slot, 3});
-  auto d = sent<decide>(done.send);
-  REQUIRE(d.size() == 1);
-  CHECK(d[0].slot == acc[0].slot);
-  CHECK(d[0].val == batch_of({cmd(5, 1)}));
+  auto d = sent_envelopes<decide>(done.send);
+  REQUIRE(d.size() == 3); // one per server
+  for (auto& e : d) {
+    auto& dec = std::get<decide>(e.msg);
+    INFO("to server " << e.to);
+    CHECK(dec.slot == acc[0].slot);
+    CHECK(dec.bal == b);
+    if (e.to == 1) {
+      // Its acceptor did not vote: the value in full.
+      CHECK_FALSE(dec.bare);
+      CHECK(dec.val == batch_of({cmd(5, 1)}));
+    } else {
+      // Its acceptor accepted this value at b: the slot and ballot suffice.
+      CHECK(dec.bare);
+      CHECK(dec.val.commands.empty());
+    }
+  }
   CHECK(p.chosen_upto() == acc[0].slot);
   CHECK(p.in_flight() == 0);
 }

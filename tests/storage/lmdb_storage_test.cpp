@@ -256,10 +256,15 @@ TEST_CASE("lmdb: a meta record of another format or version is refused") {
   const row rows[] = {
     {"another format", bytes_of(lmdb_meta{"sqlite", 1, 2}),
      ": meta says format 'sqlite', not 'cafchat-lmdb'"},
-    {"a later version", bytes_of(lmdb_meta{"cafchat-lmdb", 2, 2}),
-     ": meta says format version 2, this build reads version 1"},
+    {"a later version",
+     bytes_of(lmdb_meta{"cafchat-lmdb", lmdb_meta::format_version + 1, 2}),
+     ": meta says format version "
+       + std::to_string(lmdb_meta::format_version + 1)
+       + ", this build reads version "
+       + std::to_string(lmdb_meta::format_version)},
     {"garbage", "\x01\x02", ": the meta record does not decode: "},
-    {"trailing bytes", bytes_of(lmdb_meta{"cafchat-lmdb", 1, 2}) + "zz",
+    {"trailing bytes",
+     bytes_of(lmdb_meta{"cafchat-lmdb", lmdb_meta::format_version, 2}) + "zz",
      ": the meta record does not decode: "},
   };
   for (auto& r : rows) {

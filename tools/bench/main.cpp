@@ -252,14 +252,23 @@ run_result drive(caf::actor_system& sys, const caf::actor& lb,
   return r;
 }
 
-/// Waits until the load balancer says every server registered.
+/// Waits until the load balancer says every server registered and one of
+/// them leads (asking also tells the balancer who leads).
 bool await_ready(caf::actor_system& sys, const caf::actor& lb) {
   caf::scoped_actor self{sys};
   for (int i = 0; i < 300; ++i) {
     bool ready = false;
     self->request(lb, std::chrono::seconds(2), status_atom::value)
-      .receive([&](const cluster_view& v) { ready = v.ready; },
-               [](caf::error&) {});
+      .receive(
+        [&](const cluster_view& v) {
+          ready = v.ready
+                  && std::any_of(v.servers.begin(), v.servers.end(),
+                                 [](const server_status& s) {
+                                   return s.role == "leader"
+                                          || s.role == "sequencer";
+                                 });
+        },
+        [](caf::error&) {});
     if (ready)
       return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
