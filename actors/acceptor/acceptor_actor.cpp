@@ -52,6 +52,13 @@ void buffer(self_ptr self, acceptor_output&& out, server_id proposer,
             std::optional<learn> vote, bool vote_to_all) {
   auto& st = self->state;
   st.writes.merge(std::move(out.writes));
+  // Tell the learners (our own, or with learn = votes all of them) what we
+  // accepted; our own learner then needs only a bare decide. The vote goes
+  // out before the accepted reply: our own learner is local, so it holds the
+  // vote before the leader can have counted this acceptance and decided.
+  if (vote && std::holds_alternative<accepted>(out.reply))
+    st.replies.push_back({vote_to_all ? all_servers : vote->from,
+                          std::move(*vote)});
   std::visit(
     [&](auto& reply) {
       using T = std::decay_t<decltype(reply)>;
@@ -59,12 +66,6 @@ void buffer(self_ptr self, acceptor_output&& out, server_id proposer,
         st.replies.push_back({proposer, std::move(reply)});
     },
     out.reply);
-  // Tell the learners (our own, or with learn = votes all of them) what we
-  // accepted; our own learner then needs only a bare decide.
-  if (vote && !st.replies.empty()
-      && std::holds_alternative<accepted>(st.replies.back().msg))
-    st.replies.push_back({vote_to_all ? all_servers : vote->from,
-                          std::move(*vote)});
   if (!st.flush_queued) {
     st.flush_queued = true;
     self->send(self, flush_atom::value);

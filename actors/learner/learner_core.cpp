@@ -55,6 +55,12 @@ learner_output learner_core::handle(const decide& msg) {
       return out;
     }
   }
+  // Or the vote is still on its way (it is sent first, but a peer's vote
+  // path and the leader's may race): remember the ballot, and choose when
+  // the vote arrives.
+  if (msg.slot > delivered_upto_ && chosen_.count(msg.slot) == 0
+      && bare_.size() < opts_.buffer_max)
+    bare_[msg.slot] = msg.bal;
   if (msg.slot > known_chosen_ && msg.slot > delivered_upto_)
     known_chosen_ = msg.slot;
   return out;
@@ -71,7 +77,9 @@ learner_output learner_core::handle(const learn& msg) {
                                           msg.val})
           .first;
   i->second.votes.add(msg.from);
-  if (i->second.votes.reached()) {
+  auto b = bare_.find(msg.slot);
+  if (i->second.votes.reached()
+      || (b != bare_.end() && b->second == msg.bal && msg.from == opts_.id)) {
     auto val = std::move(i->second.val);
     choose(msg.slot, val, out);
   }
@@ -110,6 +118,7 @@ void learner_core::choose(uint64_t slot, const value& val,
     return;
   }
   votes_.erase(slot);
+  bare_.erase(slot);
   if (slot > known_chosen_)
     known_chosen_ = slot;
   if (slot != delivered_upto_ + 1 && chosen_.size() >= opts_.buffer_max)
@@ -133,6 +142,7 @@ void learner_core::deliver_ready(learner_output& out) {
     stall_ = 0;
     asks_ = 0;
     votes_.erase(votes_.begin(), votes_.upper_bound(delivered_upto_));
+    bare_.erase(bare_.begin(), bare_.upper_bound(delivered_upto_));
   }
 }
 

@@ -77,6 +77,8 @@ private:
   uint64_t known_chosen_;
   std::map<uint64_t, value> chosen_;                      ///< Above the prefix.
   std::map<uint64_t, std::map<ballot, tally>> votes_;     ///< learn messages.
+  /// Bare decides that came before our own acceptor's vote: slot -> ballot.
+  std::map<uint64_t, ballot> bare_;
   std::vector<uint64_t> digests_; ///< Per delivered slot (check mode only).
   uint64_t digest_base_ = 0;      ///< Slot of digests_[0] minus one.
 

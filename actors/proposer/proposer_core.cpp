@@ -397,13 +397,18 @@ proposer_output proposer_core::handle(const accepted& msg) {
   if (!i->second.votes.reached())
     return out;
   // A server whose acceptor accepted already holds the value: a bare decide
-  // names it. The others get it in full.
+  // names it. The others get it in full, and so does our own learner (a
+  // local message): the leader's learner then holds every chosen value, so
+  // catch-up from it always has what a peer lacks.
   auto& f = i->second;
   for (auto s : opts_.servers)
-    if (f.votes.contains(s))
+    if (s == opts_.id)
+      continue;
+    else if (f.votes.contains(s))
       out.send.push_back({s, decide{msg.slot, value{}, bal_, true}});
     else
       out.send.push_back({s, decide{msg.slot, f.val, bal_, false}});
+  out.send.push_back({opts_.id, decide{msg.slot, std::move(f.val), bal_, false}});
   in_flight_.erase(i);
   mark_chosen(msg.slot);
   fill_window(out);

@@ -7,8 +7,10 @@
 //
 // On start it reads the history from the client's resume point in chunks
 // (history_request / history_reply) and then receives live entries; either
-// way the client gets every entry once, in index order. It acknowledges the
-// client's own commands cumulatively as they appear in the history. It quits
+// way the client gets every entry once, in index order. The client reads the
+// acknowledgement of its own commands off those entries; the session keeps
+// count too, so that a resend of commands already in the history is answered
+// at once with `acknowledged` instead of being ordered again. It quits
 // when its client goes away, and dies with its server (linked), which the
 // client sees and answers by rerouting.
 

@@ -119,3 +119,15 @@ TEST_CASE("learner: a bare decide without the matching vote only says the slot "
   REQUIRE(asked.size() == 1);
   CHECK(std::get<catchup_request>(asked[0].msg).first_slot == 1);
 }
+
+TEST_CASE("learner: a bare decide that overtakes its own acceptor's vote waits "
+          "for the vote, and chooses only the decided ballot") {
+  learner_core l{opts(), 0};
+  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).deliver.empty());
+  // Our acceptor's vote at another ballot is not it.
+  CHECK(l.handle(learn{{1, 1}, 1, 1, v("old ballot")}).deliver.empty());
+  auto out = l.handle(learn{{2, 3}, 1, 1, v("mine")});
+  REQUIRE(out.deliver.size() == 1);
+  CHECK(out.deliver[0].val == v("mine"));
+  CHECK(l.delivered_upto() == 1);
+}

@@ -156,6 +156,25 @@ TEST_CASE("proposer: a majority of accepted in one ballot chooses the value") {
   CHECK(p.in_flight() == 0);
 }
 
+TEST_CASE("proposer: the leader's own learner gets every chosen value in "
+          "full, even when its acceptor voted") {
+  proposer_core p{opts(1)};
+  elect(p);
+  auto acc = sent<accept>(p.submit({cmd(5, 1)}).send);
+  REQUIRE(acc.size() == 1);
+  auto b = acc[0].bal;
+  p.handle(accepted{b, acc[0].slot, 1});
+  auto d = sent_envelopes<decide>(p.handle(accepted{b, acc[0].slot, 2}).send);
+  REQUIRE(d.size() == 3);
+  for (auto& e : d) {
+    auto& dec = std::get<decide>(e.msg);
+    INFO("to server " << e.to);
+    CHECK(dec.bare == (e.to == 2));
+    if (!dec.bare)
+      CHECK(dec.val == batch_of({cmd(5, 1)}));
+  }
+}
+
 TEST_CASE("proposer: the window bounds slots in flight, and waiting commands "
           "go out in batches") {
   proposer_core p{opts(1, false, /*window*/ 2, /*batch*/ 3)};
