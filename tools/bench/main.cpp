@@ -315,8 +315,14 @@ bool parse_args(int argc, char** argv, bench_options& o) {
       o.warmup = d;
     } else if (a == "--payload" && need() && num(d, 1)) {
       o.payload = static_cast<uint32_t>(d);
+    } else if (a.rfind("--", 0) == 0 && (a == "--config" || a == "--clients"
+                                          || a == "--window" || a == "--duration"
+                                          || a == "--warmup" || a == "--payload")) {
+      std::fprintf(stderr, "caf-bench: bad value for %s: '%s'\n", a.c_str(),
+                   v.c_str());
+      return false;
     } else {
-      std::fprintf(stderr, "caf-bench: bad argument %s\n", argv[i]);
+      std::fprintf(stderr, "caf-bench: unknown argument %s\n", argv[i]);
       return false;
     }
   }

@@ -30,6 +30,7 @@
 namespace {
 
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using next_atom = caf::atom_constant<caf::atom("next")>;
 
 struct options {
   int count = 5000;
@@ -76,27 +77,29 @@ int measure(const options& o, uint16_t port) {
   auto start = std::chrono::steady_clock::now();
   auto n = o.count;
   auto dest = *srv;
-  sys.spawn([=](caf::event_based_actor* self) {
-    auto loop = std::make_shared<std::function<void(int)>>();
-    *loop = [self, dest, n, lat, loop](int i) {
-      if (i >= n) {
-        *loop = nullptr; // break the cycle
-        self->quit();
-        return;
-      }
-      auto t0 = std::chrono::steady_clock::now();
-      self->request(dest, std::chrono::seconds(5), ping_atom::value,
-                    static_cast<uint64_t>(i))
-        .then(
-          [=](uint64_t) {
-            lat->push_back(std::chrono::duration<double, std::micro>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count());
-            (*loop)(i + 1);
-          },
-          [=](caf::error&) { self->quit(); });
+  // One request at a time: each reply sends the actor a `next` to itself,
+  // which issues the following request.
+  sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    auto done = std::make_shared<int>(0);
+    self->send(self, next_atom::value);
+    return {
+      [=](next_atom) {
+        auto t0 = std::chrono::steady_clock::now();
+        self->request(dest, std::chrono::seconds(5), ping_atom::value,
+                      static_cast<uint64_t>(*done))
+          .then(
+            [=](uint64_t) {
+              lat->push_back(std::chrono::duration<double, std::micro>(
+                               std::chrono::steady_clock::now() - t0)
+                               .count());
+              if (++*done >= n)
+                self->quit();
+              else
+                self->send(self, next_atom::value);
+            },
+            [=](caf::error&) { self->quit(); });
+      },
     };
-    (*loop)(0);
   });
   sys.await_all_actors_done();
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
