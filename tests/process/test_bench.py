@@ -111,6 +111,12 @@ def test_rtt_measures_round_trips_and_exits_cleanly():
         check(0 < obj["p50_us"] <= obj["p90_us"] <= obj["p99_us"],
               f"percentiles: {obj}")
         check(obj["policy"] == policy, f"policy echoed: {obj}")
+    p = subprocess.run([RTT, "--raw", "--count", "300", "--json"],
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0, f"caf-rtt --raw: exit {p.returncode}")
+    obj = json.loads(p.stdout.decode())
+    check(obj["policy"] == "raw-tcp" and 0 < obj["p50_us"] <= obj["p99_us"],
+          f"raw: {obj}")
 
 
 if __name__ == "__main__":

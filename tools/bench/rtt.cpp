@@ -4,10 +4,13 @@
 //
 //   caf-rtt [--count N] [--policy stealing|sharing] [--threads N]
 //           [--workers N] [--json]
+//   caf-rtt --raw [--count N] [--json]
 //
 // It forks an echo server (publishing an actor on a free port), sends N
 // sequential requests from an event-based actor, and prints the median and
-// tail round trip. Both processes use the same settings.
+// tail round trip. Both processes use the same settings. With --raw, the
+// floor under that: the same ping-pong of 64 bytes over a plain blocking TCP
+// socket (TCP_NODELAY), no CAF.
 
 #include <algorithm>
 #include <chrono>
@@ -17,7 +20,11 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,7 +45,97 @@ struct options {
   size_t threads = 1;
   size_t workers = 0;
   bool json = false;
+  bool raw = false;
 };
+
+void report(const options& o, std::vector<double>& lat, double secs) {
+  std::sort(lat.begin(), lat.end());
+  auto at = [&](double q) {
+    return lat[std::min(lat.size() - 1, static_cast<size_t>(q * lat.size()))];
+  };
+  std::string policy = o.raw ? "raw-tcp" : o.policy;
+  if (o.json)
+    std::printf("{\"policy\":\"%s\",\"threads\":%zu,\"workers\":%zu,"
+                "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
+                "\"round_trips_per_s\":%.0f}\n",
+                policy.c_str(), o.threads, o.workers, at(0.5), at(0.9),
+                at(0.99), lat.size() / secs);
+  else if (o.raw)
+    std::printf("plain TCP socket, no CAF: round trip p50 %.0f us, p90 %.0f "
+                "us, p99 %.0f us, %.0f round trips/s\n",
+                at(0.5), at(0.9), at(0.99), lat.size() / secs);
+  else
+    std::printf("policy %-8s threads %zu workers %zu: round trip p50 %.0f us, "
+                "p90 %.0f us, p99 %.0f us, %.0f round trips/s\n",
+                o.policy.c_str(), o.threads, o.workers, at(0.5), at(0.9),
+                at(0.99), lat.size() / secs);
+}
+
+bool full_io(int fd, char* buf, size_t n, bool write) {
+  size_t done = 0;
+  while (done < n) {
+    auto r = write ? ::write(fd, buf + done, n - done)
+                   : ::read(fd, buf + done, n - done);
+    if (r <= 0)
+      return false;
+    done += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+int raw_rtt(const options& o) {
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (lfd < 0 || ::bind(lfd, reinterpret_cast<sockaddr*>(&addr), len) != 0
+      || ::listen(lfd, 1) != 0
+      || ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    std::perror("caf-rtt: listen");
+    return 1;
+  }
+  int one = 1;
+  auto child = ::fork();
+  if (child == 0) {
+    int c = ::accept(lfd, nullptr, nullptr);
+    ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    char buf[64];
+    while (full_io(c, buf, sizeof(buf), false) && full_io(c, buf, sizeof(buf), true))
+      ;
+    std::_Exit(0);
+  }
+  ::close(lfd);
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    std::perror("caf-rtt: connect");
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    return 1;
+  }
+  ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  char buf[64] = {};
+  std::vector<double> lat;
+  lat.reserve(static_cast<size_t>(o.count));
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < o.count; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (!full_io(s, buf, sizeof(buf), true) || !full_io(s, buf, sizeof(buf), false))
+      break;
+    lat.push_back(std::chrono::duration<double, std::micro>(
+                    std::chrono::steady_clock::now() - t0)
+                    .count());
+  }
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                            - start)
+                .count();
+  ::close(s);
+  ::waitpid(child, nullptr, 0);
+  if (lat.empty())
+    return 1;
+  report(o, lat, secs);
+  return 0;
+}
 
 void configure(caf::actor_system_config& cfg, const options& o) {
   cfg.load<caf::io::middleman>();
@@ -107,22 +204,7 @@ int measure(const options& o, uint16_t port) {
                 .count();
   if (lat->empty())
     return 1;
-  std::sort(lat->begin(), lat->end());
-  auto at = [&](double q) {
-    return (*lat)[std::min(lat->size() - 1,
-                           static_cast<size_t>(q * lat->size()))];
-  };
-  if (o.json)
-    std::printf("{\"policy\":\"%s\",\"threads\":%zu,\"workers\":%zu,"
-                "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
-                "\"round_trips_per_s\":%.0f}\n",
-                o.policy.c_str(), o.threads, o.workers, at(0.5), at(0.9),
-                at(0.99), lat->size() / secs);
-  else
-    std::printf("policy %-8s threads %zu workers %zu: round trip p50 %.0f us, "
-                "p90 %.0f us, p99 %.0f us, %.0f round trips/s\n",
-                o.policy.c_str(), o.threads, o.workers, at(0.5), at(0.9),
-                at(0.99), lat->size() / secs);
+  report(o, *lat, secs);
   return 0;
 }
 
@@ -149,9 +231,12 @@ int main(int argc, char** argv) {
       o.workers = static_cast<size_t>(std::atoi(next()));
     else if (a == "--json")
       o.json = true;
+    else if (a == "--raw")
+      o.raw = true;
     else {
       std::fprintf(stderr, "usage: caf-rtt [--count N] [--policy stealing|"
-                           "sharing] [--threads N] [--workers N] [--json]\n");
+                           "sharing] [--threads N] [--workers N] [--raw] "
+                           "[--json]\n");
       return 2;
     }
   }
@@ -160,6 +245,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "caf-rtt: bad settings\n");
     return 2;
   }
+  if (o.raw)
+    return raw_rtt(o);
   int fds[2];
   if (::pipe(fds) != 0)
     return 1;
