@@ -164,8 +164,14 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
       auto out = run_core(self, cfg,
                           [&](acceptor_core& c) { return c.handle(msg); });
       log_reply(self, cfg, out);
-      buffer(self, std::move(out), msg.bal.node,
-             learn{msg.bal, msg.slot, cfg.id, msg.val}, cfg.learn_votes);
+      // An accept from our own proposer: it leads at this ballot, and its
+      // decide brings our learner the value in full. A vote to ourselves
+      // would only copy the batch (unless learn = votes tells everyone).
+      std::optional<learn> vote;
+      if (cfg.learn_votes || msg.bal.node != cfg.id)
+        vote = learn{msg.bal, msg.slot, cfg.id, msg.val};
+      buffer(self, std::move(out), msg.bal.node, std::move(vote),
+             cfg.learn_votes);
     },
     // -- lost state ----------------------------------------------------------
     [=](tick_atom) { probe(self, cfg); },
