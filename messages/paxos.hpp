@@ -20,6 +20,17 @@ namespace cafchat {
 /// Identifies a server (1..n). 0 means "none" or "every server".
 using server_id = uint32_t;
 
+/// "1, 2, 3": server ids for messages to people.
+inline std::string id_list(const std::vector<server_id>& ids) {
+  std::string s;
+  for (auto id : ids) {
+    if (!s.empty())
+      s += ", ";
+    s += std::to_string(id);
+  }
+  return s;
+}
+
 /// A ballot: (round, node), totally ordered by round first, then node id, so
 /// two proposers never use the same ballot.
 struct ballot {

@@ -16,16 +16,6 @@ namespace {
 
 using self_ptr = caf::stateful_actor<load_balancer_state>*;
 
-std::string id_list(const std::vector<server_id>& ids) {
-  std::string s;
-  for (auto id : ids) {
-    if (!s.empty())
-      s += ", ";
-    s += std::to_string(id);
-  }
-  return s;
-}
-
 std::vector<server_id> missing(self_ptr self) {
   std::vector<server_id> xs;
   for (auto& [id, e] : self->state.servers)

@@ -9,16 +9,6 @@ namespace cafchat {
 
 namespace {
 
-std::string id_list(const std::vector<server_id>& ids) {
-  std::string s;
-  for (auto id : ids) {
-    if (!s.empty())
-      s += ", ";
-    s += std::to_string(id);
-  }
-  return s;
-}
-
 std::string number(double x) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%g", x);

@@ -22,6 +22,8 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -277,6 +279,15 @@ bool await_ready(caf::actor_system& sys, const caf::actor& lb) {
 }
 
 bool parse_args(int argc, char** argv, bench_options& o) {
+  // Numeric options: the least value each takes, and where it goes.
+  auto u32 = [](uint32_t& x) { return [&x](double d) { x = static_cast<uint32_t>(d); }; };
+  auto dbl = [](double& x) { return [&x](double d) { x = d; }; };
+  const std::map<std::string, std::pair<double, std::function<void(double)>>>
+    numbers{{"--clients", {1, u32(o.clients)}},
+            {"--window", {1, u32(o.window)}},
+            {"--payload", {1, u32(o.payload)}},
+            {"--duration", {0.1, dbl(o.duration)}},
+            {"--warmup", {0, dbl(o.warmup)}}};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     std::string v;
@@ -284,42 +295,26 @@ bool parse_args(int argc, char** argv, bench_options& o) {
     if (eq != std::string::npos) {
       v = a.substr(eq + 1);
       a = a.substr(0, eq);
-    }
-    auto need = [&]() -> bool {
-      if (!v.empty())
-        return true;
-      if (i + 1 >= argc)
-        return false;
+    } else if (i + 1 < argc && (a == "--config" || numbers.count(a) > 0)) {
       v = argv[++i];
-      return true;
-    };
-    auto num = [&](double& out, double min) {
-      char* end = nullptr;
-      out = std::strtod(v.c_str(), &end);
-      return end != v.c_str() && *end == '\0' && out >= min;
-    };
-    double d = 0;
+    }
     if (a == "--json") {
       o.json = true;
     } else if (a == "--no-baseline") {
       o.baseline = false;
-    } else if (a == "--config" && need()) {
+    } else if (a == "--config" && !v.empty()) {
       o.config = v;
-    } else if (a == "--clients" && need() && num(d, 1)) {
-      o.clients = static_cast<uint32_t>(d);
-    } else if (a == "--window" && need() && num(d, 1)) {
-      o.window = static_cast<uint32_t>(d);
-    } else if (a == "--duration" && need() && num(d, 0.1)) {
-      o.duration = d;
-    } else if (a == "--warmup" && need() && num(d, 0)) {
-      o.warmup = d;
-    } else if (a == "--payload" && need() && num(d, 1)) {
-      o.payload = static_cast<uint32_t>(d);
-    } else if (a.rfind("--", 0) == 0 && (a == "--config" || a == "--clients"
-                                          || a == "--window" || a == "--duration"
-                                          || a == "--warmup" || a == "--payload")) {
-      std::fprintf(stderr, "caf-bench: bad value for %s: '%s'\n", a.c_str(),
-                   v.c_str());
+    } else if (auto n = numbers.find(a); n != numbers.end()) {
+      char* end = nullptr;
+      auto d = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(d >= n->second.first)) {
+        std::fprintf(stderr, "caf-bench: bad value for %s: '%s'\n", a.c_str(),
+                     v.c_str());
+        return false;
+      }
+      n->second.second(d);
+    } else if (a == "--config") {
+      std::fprintf(stderr, "caf-bench: bad value for --config: ''\n");
       return false;
     } else {
       std::fprintf(stderr, "caf-bench: unknown argument %s\n", argv[i]);
