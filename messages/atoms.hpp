@@ -25,6 +25,9 @@ using peer_atom = caf::atom_constant<caf::atom("peer")>;
 using skip_atom = caf::atom_constant<caf::atom("skip")>;
 /// Start an election now (tests, and a proposer told to lead).
 using campaign_atom = caf::atom_constant<caf::atom("campaign")>;
+/// Acceptor -> its proposer: I vote (again), having promised this ballot,
+/// with storage of this epoch; you may campaign, above it.
+using joined_atom = caf::atom_constant<caf::atom("joined")>;
 /// Learner: report your progress to this (new) local proposer.
 using bind_atom = caf::atom_constant<caf::atom("bind")>;
 /// One-process wiring: these are your peer hosts.

@@ -49,14 +49,16 @@ typename Inspector::result_type inspect(Inspector& f, chat_entry& x) {
 }
 
 /// Session -> client: history entries in index order, contiguous, without
-/// gaps across consecutive messages.
+/// gaps across consecutive messages. `withdrawn` lists the (client, seq) of
+/// withdrawals the same slots applied: those seqs are settled, with no entry.
 struct delivered {
   std::vector<chat_entry> entries;
+  std::vector<std::pair<uint64_t, uint64_t>> withdrawn;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivered& x) {
-  return f(x.entries);
+  return f(x.entries, x.withdrawn);
 }
 
 /// Session -> client: every command of `client` up to `seq` is applied (a
@@ -89,11 +91,12 @@ typename Inspector::result_type inspect(Inspector& f, rejected& x) {
 struct history_request {
   uint64_t first_index = 1;
   uint32_t max_entries = 0;
+  uint64_t client = 0; ///< The session's client (for `client_seq`).
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_request& x) {
-  return f(x.first_index, x.max_entries);
+  return f(x.first_index, x.max_entries, x.client);
 }
 
 /// Learner -> session: a chunk of history. With `live` set the session has
@@ -102,11 +105,14 @@ typename Inspector::result_type inspect(Inspector& f, history_request& x) {
 struct history_reply {
   std::vector<chat_entry> entries;
   bool live = false;
+  /// The highest seq of the asking client applied so far (messages and
+  /// withdrawals alike).
+  uint64_t client_seq = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_reply& x) {
-  return f(x.entries, x.live);
+  return f(x.entries, x.live, x.client_seq);
 }
 
 } // namespace cafchat

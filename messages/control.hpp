@@ -118,12 +118,15 @@ struct server_status {
   uint64_t delivered_upto = 0; ///< Learner's applied prefix.
   uint64_t history_size = 0;   ///< Chat messages in the history.
   uint32_t sessions = 0;       ///< Clients on this server.
+  std::string acceptor;        ///< "voting" or "rejoining" ("" when down).
+  std::string waiting;         ///< Why a rejoining acceptor does not vote yet.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, server_status& x) {
   return f(x.id, x.alive, x.role, x.bal, x.leader, x.chosen_upto,
-           x.delivered_upto, x.history_size, x.sessions);
+           x.delivered_upto, x.history_size, x.sessions, x.acceptor,
+           x.waiting);
 }
 
 /// A client as the load balancer sees it, for `/who`.
@@ -155,6 +158,8 @@ enum class operator_action : uint8_t {
   kill = 0,      ///< Crash the server's actors (storage survives, as a disk).
   restart = 1,   ///< Start the server's actors again on the same storage.
   skip_slot = 2, ///< The leader leaves one slot unproposed (a hole).
+  wipe = 3,      ///< Crash the server and lose its storage (a dead disk);
+                 ///< /restart then rejoins with new, empty storage.
 };
 
 struct operator_command {

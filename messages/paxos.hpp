@@ -64,6 +64,15 @@ struct command {
   std::string from;    ///< Sender name shown to users.
   std::string text;    ///< The message, UTF-8, at most `max_text_bytes`.
 
+  /// A withdrawal: "skip my `seq`, a server refused it". It carries no
+  /// text, which no chat message can have, and is ordered like any command,
+  /// so that the client's later messages are applied after it (see
+  /// actors/learner/chat_state.hpp).
+  static command withdrawal(uint64_t client, uint64_t seq) {
+    return command{client, seq, {}, {}};
+  }
+  bool is_withdrawal() const { return text.empty(); }
+
   friend bool operator==(const command& a, const command& b) {
     return a.client == b.client && a.seq == b.seq && a.from == b.from
            && a.text == b.text;
@@ -120,6 +129,13 @@ typename Inspector::result_type inspect(Inspector& f, accepted_slot& x) {
   return f(x.slot, x.bal, x.val);
 }
 
+/// The ballot a promise reports a slot at when the acceptor knows the slot
+/// is chosen (from its own learner) rather than accepted: above every real
+/// ballot, so that a new leader adopts that value.
+constexpr ballot chosen_ballot() {
+  return ballot{UINT64_MAX, UINT32_MAX};
+}
+
 // -- phase 1 -----------------------------------------------------------------
 
 /// Phase 1a, proposer -> every acceptor: promise `bal` for every slot from
@@ -135,17 +151,26 @@ typename Inspector::result_type inspect(Inspector& f, prepare& x) {
 }
 
 /// Phase 1b, acceptor -> proposer `bal.node`: the acceptor promised `bal`
-/// and reports every slot >= `first_slot` it has accepted.
+/// and reports every slot >= `first_slot` it has accepted (a slot reported
+/// at `chosen_ballot()` is known to be chosen with that value).
+///
+/// `epoch` is the acceptor's storage epoch (0 for a founding member; a new
+/// one each time it rejoins after losing its storage), and `epochs` the
+/// newest epoch it knows of every acceptor that ever rejoined. A proposer
+/// does not count a promise whose epoch another promise shows to be stale:
+/// it was made by storage that has since been lost.
 struct promise {
   ballot bal;
   server_id from = 0;
   uint64_t first_slot = 1;
   std::vector<accepted_slot> accepted;
+  uint64_t epoch = 0;
+  std::vector<std::pair<server_id, uint64_t>> epochs;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, promise& x) {
-  return f(x.bal, x.from, x.first_slot, x.accepted);
+  return f(x.bal, x.from, x.first_slot, x.accepted, x.epoch, x.epochs);
 }
 
 // -- phase 2 -----------------------------------------------------------------
@@ -295,9 +320,15 @@ typename Inspector::result_type inspect(Inspector& f, forward& x) {
 }
 
 // -- acceptor recovery -------------------------------------------------------
+//
+// An acceptor whose storage was lost (a new disk, a wiped data directory)
+// cannot tell what it promised or accepted before, so it does not vote until
+// it has rejoined: it asks the others about themselves (state_query), then
+// runs a phase 1 of its own over them (rejoin_prepare) with a new storage
+// epoch, and adopts what a majority of voting peers reported. See
+// docs/protocol.md, "Lost storage".
 
-/// Acceptor -> every other acceptor, from an acceptor that started with no
-/// state at all: "do you have any?" (see docs/design.md, "Lost state").
+/// Rejoining acceptor -> every other acceptor: "tell me about yourself".
 struct state_query {
   server_id from = 0;
   uint64_t incarnation = 0; ///< Unique per start of the asking server.
@@ -308,21 +339,60 @@ typename Inspector::result_type inspect(Inspector& f, state_query& x) {
   return f(x.from, x.incarnation);
 }
 
-/// Acceptor -> the asking acceptor: its promise and whether it holds any
-/// acceptor state. `vouched`: the replier started a brand-new cluster after
-/// counting this very incarnation of the asker as empty, so the asker has
-/// voted nowhere since and may vote.
+/// Acceptor -> the asking acceptor.
 struct state_reply {
   server_id from = 0;
-  uint64_t incarnation = 0;
-  ballot promised;
-  bool has_state = false;
-  bool vouched = false;
+  uint64_t incarnation = 0;      ///< The asker's, echoed.
+  ballot promised;               ///< The replier's promise.
+  bool voting = false;           ///< The replier votes (it is not rejoining).
+  uint64_t known_epoch = 0;      ///< The asker's newest epoch the replier knows.
+  uint64_t delivered_upto = 0;   ///< The replier's learner has every slot to here.
+  uint64_t recovered_floor = 0;  ///< The replier's own rejoin floor (below).
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, state_reply& x) {
-  return f(x.from, x.incarnation, x.promised, x.has_state, x.vouched);
+  return f(x.from, x.incarnation, x.promised, x.voting, x.known_epoch,
+           x.delivered_upto, x.recovered_floor);
+}
+
+/// Rejoining acceptor -> every other acceptor: a phase 1 of its own. "Promise
+/// `bal`, record that my storage is now at `epoch`, and report every slot
+/// from `first_slot` on that you accepted."
+struct rejoin_prepare {
+  server_id from = 0;
+  uint64_t epoch = 0;
+  ballot bal;
+  uint64_t first_slot = 1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rejoin_prepare& x) {
+  return f(x.from, x.epoch, x.bal, x.first_slot);
+}
+
+/// Acceptor -> the rejoining acceptor. With `ok` the replier promised `bal`,
+/// recorded `epoch` as the asker's, and reports its accepted slots from the
+/// asked slot on and every storage epoch it knows. Without `ok` nothing
+/// changed, and `promised`, `known_epoch` and `learn_upto` say what a new
+/// attempt needs: a higher ballot, a higher epoch, or a learner that has
+/// every slot up to `learn_upto` first.
+struct rejoin_reply {
+  server_id from = 0;
+  ballot bal;
+  uint64_t epoch = 0;
+  bool ok = false;
+  ballot promised;
+  uint64_t known_epoch = 0;
+  uint64_t learn_upto = 0;
+  std::vector<accepted_slot> accepted;
+  std::vector<std::pair<server_id, uint64_t>> epochs;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rejoin_reply& x) {
+  return f(x.from, x.bal, x.epoch, x.ok, x.promised, x.known_epoch,
+           x.learn_upto, x.accepted, x.epochs);
 }
 
 // -- catch-up ----------------------------------------------------------------

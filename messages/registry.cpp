@@ -33,6 +33,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<catchup_reply>("cafchat::catchup_reply");
   cfg.add_message_type<state_query>("cafchat::state_query");
   cfg.add_message_type<state_reply>("cafchat::state_reply");
+  cfg.add_message_type<rejoin_prepare>("cafchat::rejoin_prepare");
+  cfg.add_message_type<rejoin_reply>("cafchat::rejoin_reply");
   // client.hpp
   cfg.add_message_type<submit>("cafchat::submit");
   cfg.add_message_type<chat_entry>("cafchat::chat_entry");

@@ -82,14 +82,25 @@ cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg) {
   lc.simulator = c.simulator;
   lc.log = lb_log;
   c.load_balancer = sys.spawn(load_balancer, lc);
+  // Every server of the cluster runs here, so this process sees every disk:
+  // if all of them are new, this is a brand-new cluster, and its servers
+  // found it. Otherwise a new disk is a lost one, and rejoins.
+  for (auto id : cfg.servers)
+    c.storage[id] = open_storage(cfg, id);
+  bool all_new = true;
+  for (auto& [id, s] : c.storage)
+    all_new = all_new && s.fresh;
+  c.bootstrapped = all_new;
   std::vector<caf::actor> hosts;
   for (auto id : cfg.servers) {
-    auto storage = open_storage(cfg, id);
-    c.storage[id] = storage;
+    auto& storage = c.storage[id];
     host_config hc;
     hc.server = make_server_config(cfg, id, storage,
                                    open_event_log(cfg.events, std::to_string(id)),
                                    c.simulator);
+    hc.server.founder = all_new;
+    if (cfg.storage == "memory")
+      hc.new_storage = [] { return make_memory_storage(); };
     hc.load_balancer = c.load_balancer;
     auto h = sys.spawn(host_actor, hc);
     c.hosts[id] = h;

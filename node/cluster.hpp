@@ -24,6 +24,8 @@ struct cluster {
   caf::actor simulator; ///< Invalid when the simulator is off.
   std::map<server_id, caf::actor> hosts;
   std::map<server_id, server_storage> storage;
+  /// Every disk was new: the servers founded a new cluster.
+  bool bootstrapped = false;
 
   /// Stops every actor of the cluster (the hosts take their servers along).
   void stop();

@@ -375,6 +375,14 @@ node_config parse_config(const std::string& text, const std::string& name) {
     f.get_uint("paxos", "pending_max", 100000, 1, 10000000));
   p.catchup_max_slots = static_cast<uint32_t>(
     f.get_uint("paxos", "catchup_max_slots", 256, 1, 100000));
+  p.buffer_max = static_cast<uint32_t>(
+    f.get_uint("paxos", "buffer_max", 4096, 1, 1000000));
+  if (p.buffer_max < p.window)
+    f.fail_key("paxos", f.find("paxos", "buffer_max") ? "buffer_max" : "window",
+               "buffer_max (" + std::to_string(p.buffer_max)
+                 + ") must be at least window (" + std::to_string(p.window)
+                 + "): a leader decides up to window slots past a hole, and "
+                   "learners must hold them");
   p.history_chunk = static_cast<uint32_t>(
     f.get_uint("paxos", "history_chunk", 512, 1, 100000));
   p.prevote = f.get_bool("paxos", "prevote", true);

@@ -93,7 +93,7 @@ int run_lb(caf::actor_system& sys, const node_config& cfg,
 }
 
 int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
-               const std::atomic<bool>& stop) {
+               bool bootstrap, const std::atomic<bool>& stop) {
   auto& ep = cfg.nodes.at(std::to_string(id));
   server_storage storage;
   event_log_ptr log;
@@ -106,6 +106,17 @@ int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
   }
   host_config hc;
   hc.server = make_server_config(cfg, id, storage, log, caf::actor{});
+  hc.server.founder = bootstrap;
+  auto dir = node_config::expand(cfg.data_dir, std::to_string(id));
+  if (bootstrap && !storage.fresh)
+    std::cerr << "caf-node: server " << id << ": --bootstrap ignored: "
+              << (cfg.storage == "lmdb" ? dir : std::string{"its storage"})
+              << " already holds this server's state" << std::endl;
+  else if (!bootstrap && storage.fresh)
+    std::cerr << "cafchat: server " << id << ": its storage is new, so it "
+              << "rejoins the cluster before it votes (the first start of a "
+              << "new cluster needs --bootstrap on every server; see "
+              << "docs/operations.md)" << std::endl;
   hc.incarnation_base = static_cast<uint64_t>(
     std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch())
@@ -142,7 +153,8 @@ int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
 } // namespace
 
 int run_node(caf::actor_system& sys, const node_config& cfg,
-             const std::string& id, const std::atomic<bool>& stop) {
+             const std::string& id, bool bootstrap,
+             const std::atomic<bool>& stop) {
   if (cfg.nodes.count(id) == 0) {
     std::string known;
     for (auto& [nid, ep] : cfg.nodes)
@@ -153,7 +165,8 @@ int run_node(caf::actor_system& sys, const node_config& cfg,
   }
   if (id == "lb")
     return run_lb(sys, cfg, stop);
-  return run_server(sys, cfg, static_cast<server_id>(std::stoul(id)), stop);
+  return run_server(sys, cfg, static_cast<server_id>(std::stoul(id)),
+                    bootstrap, stop);
 }
 
 } // namespace cafchat

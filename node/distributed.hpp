@@ -29,7 +29,9 @@ void configure_network(caf::actor_system_config& sys_cfg, const node_config& cfg
 /// Runs node `id` until `stop` becomes true; returns the exit code (1 with a
 /// message on stderr if the node cannot start: a busy port, a bad data
 /// directory).
+/// Runs node `id`; `bootstrap`: a server founds a brand-new cluster.
 int run_node(caf::actor_system& sys, const node_config& cfg,
-             const std::string& id, const std::atomic<bool>& stop);
+             const std::string& id, bool bootstrap,
+             const std::atomic<bool>& stop);
 
 } // namespace cafchat

@@ -34,11 +34,15 @@ namespace {
 
 const char* usage =
   "usage: caf-node --config FILE [--name NAME] [--output jsonl|text]\n"
-  "                [--drain-timeout SECONDS] [--no-shell] [--node ID]\n"
+  "                [--drain-timeout SECONDS] [--no-shell]\n"
+  "       caf-node --config FILE --node ID [--bootstrap]\n"
   "\n"
   "Starts the cafchat cluster that FILE describes in this process and opens a\n"
   "chat shell (interactive on a terminal; one message per input line\n"
-  "otherwise). See configs/single-host.ini for every configuration key.\n";
+  "otherwise). See configs/single-host.ini for every configuration key.\n"
+  "With --node it runs one node of a multi-process cluster; --bootstrap on\n"
+  "the very first start of a brand-new cluster lets a server with new\n"
+  "storage vote at once (docs/operations.md).\n";
 
 std::atomic<bool> stop_requested{false};
 extern "C" void on_stop(int) {
@@ -60,6 +64,12 @@ int main(int argc, char** argv) {
               << std::endl;
     return 2;
   }
+  if (cli.bootstrap && cli.node.empty()) {
+    std::cerr << "caf-node: --bootstrap goes with --node; a cluster in one "
+                 "process sees all of its disks and bootstraps by itself"
+              << std::endl;
+    return 2;
+  }
   if (!cfg.distributed() && !cli.node.empty()) {
     std::cerr << "caf-node: --node needs a config with a [nodes] section; "
               << cfg.path << " runs the whole cluster in one process"
@@ -73,7 +83,7 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_stop);
     std::signal(SIGTERM, on_stop);
     std::signal(SIGPIPE, SIG_IGN);
-    return run_node(sys, cfg, cli.node, stop_requested);
+    return run_node(sys, cfg, cli.node, cli.bootstrap, stop_requested);
   }
   cluster c;
   try {
@@ -88,6 +98,12 @@ int main(int argc, char** argv) {
   if (!cfg.events.empty())
     std::cerr << "; event logs: " << node_config::expand(cfg.events, "*");
   std::cerr << std::endl;
+  if (!c.bootstrapped)
+    for (auto& [id, s] : c.storage)
+      if (s.fresh)
+        std::cerr << "cafchat: server " << id << ": its storage is new while "
+                  << "others hold state, so it rejoins before it votes"
+                  << std::endl;
   if (cli.no_shell) {
     std::signal(SIGINT, on_stop);
     std::signal(SIGTERM, on_stop);

@@ -20,6 +20,10 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
       o.no_shell = true;
       continue;
     }
+    if (arg == "--bootstrap" && allow_node) {
+      o.bootstrap = true;
+      continue;
+    }
     if (arg.rfind("--", 0) != 0)
       throw usage_error("unexpected argument '" + arg + "'");
     std::string key = arg;

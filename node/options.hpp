@@ -23,6 +23,9 @@ struct cli_options {
   bool jsonl = false;
   double drain_timeout_s = 30;
   bool no_shell = false;
+  /// caf-node --node N --bootstrap: this server founds a brand-new cluster
+  /// (its storage must be new); see docs/operations.md.
+  bool bootstrap = false;
   bool help = false;
 };
 

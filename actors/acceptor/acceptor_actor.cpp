@@ -1,7 +1,5 @@
 #include "actors/acceptor/acceptor_actor.hpp"
 
-#include <algorithm>
-#include <map>
 #include <optional>
 
 #include "caf/event_based_actor.hpp"
@@ -12,123 +10,178 @@
 
 namespace cafchat {
 
+/// The core's window on durable slots: the acceptor's own storage, and the
+/// learner's decided log for what a rejoined acceptor knows as chosen.
+class acceptor_storage_log : public acceptor_log {
+public:
+  acceptor_storage_log(std::shared_ptr<acceptor_storage> a,
+                       std::shared_ptr<learner_storage> l)
+    : accepted_(std::move(a)), decided_(std::move(l)) {}
+
+  std::vector<accepted_slot> accepted_range(uint64_t first,
+                                            size_t max) override {
+    return accepted_->accepted_range(first, max);
+  }
+
+  std::vector<decide> chosen_range(uint64_t first, size_t max) override {
+    if (!decided_)
+      return {};
+    return decided_->decided(first, max);
+  }
+
+private:
+  std::shared_ptr<acceptor_storage> accepted_;
+  std::shared_ptr<learner_storage> decided_;
+};
+
 namespace {
 
 using self_ptr = caf::stateful_actor<acceptor_actor_state>*;
 
-/// Runs `f` on the core, checking invariants around it when asked to.
-template <class F>
-acceptor_output run_core(self_ptr self, const acceptor_config& cfg, F f) {
+void log_event(self_ptr self, const acceptor_config& cfg,
+               const outgoing& o) {
+  auto& log = *cfg.log;
+  auto t = now_ms(self);
+  auto id = cfg.opts.id;
+  if (auto p = std::get_if<promise>(&o.msg))
+    log.event(t, id, "promise")
+      .field("ballot", p->bal)
+      .field("to", p->bal.node)
+      .field("first_slot", p->first_slot)
+      .field("reported", static_cast<uint64_t>(p->accepted.size()));
+  else if (auto a = std::get_if<accepted>(&o.msg))
+    log.event(t, id, "accepted").field("ballot", a->bal).field("slot", a->slot);
+  else if (auto n = std::get_if<nack>(&o.msg))
+    log.event(t, id, "rejection")
+      .field("ballot", n->rejected)
+      .field("higher", n->promised)
+      .field("slot", n->slot)
+      .field("to", n->rejected.node);
+  else if (auto r = std::get_if<rejoin_reply>(&o.msg))
+    log.event(t, id, "rejoin_reply")
+      .field("to", o.to)
+      .field("ok", r->ok)
+      .field("ballot", r->bal)
+      .field("epoch", r->epoch)
+      .field("reported", static_cast<uint64_t>(r->accepted.size()));
+}
+
+void log_notes(self_ptr self, const acceptor_config& cfg,
+               const acceptor_output& out) {
+  auto& log = *cfg.log;
   auto& core = *self->state.core;
-  if (!cfg.check_invariants)
-    return f(core);
-  auto before = core.state();
-  auto out = f(core);
-  core.check_transition(before);
-  return out;
-}
-
-/// Adds the accepted slots a promise needs from below the memory window.
-void add_from_storage(const acceptor_config& cfg,
-                      acceptor_output& out) {
-  auto [first, last] = out.from_storage;
-  auto p = std::get_if<promise>(&out.reply);
-  if (p == nullptr || first == 0 || last < first)
-    return;
-  std::map<uint64_t, accepted_slot> merged;
-  for (auto& a : cfg.storage->accepted_range(first, last - first + 1))
-    merged[a.slot] = std::move(a);
-  for (auto& a : p->accepted) {
-    auto i = merged.find(a.slot);
-    if (i == merged.end() || a.bal >= i->second.bal)
-      merged[a.slot] = std::move(a);
+  for (auto& n : out.notes) {
+    auto line = log.event(now_ms(self), cfg.opts.id, n.what);
+    if (std::string_view{n.what} == "acceptor_mode") {
+      line.field("mode", to_string(core.mode()))
+        .field("epoch", core.meta().epoch)
+        .field("promised", core.promised());
+    } else {
+      line.field("ballot", n.bal).field("slot", n.slot).field("count", n.count);
+    }
+    if (n.why != nullptr)
+      line.field("why", n.why);
   }
-  p->accepted.clear();
-  for (auto& [slot, a] : merged)
-    p->accepted.push_back(std::move(a));
 }
 
-void buffer(self_ptr self, acceptor_output&& out, server_id proposer,
-            std::optional<learn> vote, bool vote_to_all) {
+/// Tells the monitor (if any) about a promise or acceptance about to leave.
+void announce(self_ptr self, const acceptor_config& cfg, const outgoing& o,
+              const value* val) {
+  auto id = cfg.opts.id;
+  auto epoch = self->state.core->meta().epoch;
+  if (auto p = std::get_if<promise>(&o.msg))
+    cfg.monitor->promised(id, epoch, p->bal);
+  else if (auto r = std::get_if<rejoin_reply>(&o.msg); r && r->ok)
+    cfg.monitor->promised(id, epoch, r->bal);
+  else if (auto a = std::get_if<accepted>(&o.msg); a && val != nullptr)
+    cfg.monitor->accepted(id, epoch, a->slot, a->bal, *val);
+}
+
+void flush(self_ptr self, const acceptor_config& cfg);
+
+/// Applies one core output: logs it, queues its writes and sends for the
+/// next flush (group commit), and acts on what concerns this server alone.
+void apply(self_ptr self, const acceptor_config& cfg, acceptor_output&& out,
+           acceptor_mode before) {
   auto& st = self->state;
+  if (cfg.log->enabled())
+    log_notes(self, cfg, out);
   st.writes.merge(std::move(out.writes));
-  // Tell the learners (our own, or with learn = votes all of them) what we
-  // accepted; our own learner then needs only a bare decide. The vote goes
-  // out before the accepted reply: our own learner is local, so it holds the
-  // vote before the leader can have counted this acceptance and decided.
-  if (vote && std::holds_alternative<accepted>(out.reply))
-    st.replies.push_back({vote_to_all ? all_servers : vote->from,
-                          std::move(*vote)});
-  std::visit(
-    [&](auto& reply) {
-      using T = std::decay_t<decltype(reply)>;
-      if constexpr (!std::is_same_v<T, std::monostate>)
-        st.replies.push_back({proposer, std::move(reply)});
-    },
-    out.reply);
-  if (!st.flush_queued) {
+  for (auto& o : out.send)
+    st.sends.push_back(std::move(o));
+  if (out.catch_up_to > 0)
+    if (auto l = st.links.lookup(cfg.opts.id, role::learner))
+      self->send(l, chosen_atom::value, out.catch_up_to, out.catch_up_from);
+  if (before != acceptor_mode::voting
+      && st.core->mode() == acceptor_mode::voting)
+    if (auto p = st.links.lookup(cfg.opts.id, role::proposer))
+      self->send(p, joined_atom::value, st.core->promised(),
+                 st.core->meta().epoch);
+  if (!st.flush_queued && (!st.sends.empty() || !st.writes.empty())) {
     st.flush_queued = true;
     self->send(self, flush_atom::value);
   }
 }
 
+/// Runs `f` on the core (checking invariants around it when asked to), and
+/// applies what it returns.
+template <class F>
+void step(self_ptr self, const acceptor_config& cfg, F f) {
+  auto& core = *self->state.core;
+  auto before = core.mode();
+  if (!cfg.check_invariants) {
+    apply(self, cfg, f(core), before);
+    return;
+  }
+  auto snapshot = core.state();
+  auto out = f(core);
+  core.check_transition(snapshot);
+  apply(self, cfg, std::move(out), before);
+}
+
 void flush(self_ptr self, const acceptor_config& cfg) {
   auto& st = self->state;
   st.flush_queued = false;
-  if (!st.writes.empty()) {
-    cfg.storage->write(st.writes); // durable before any reply leaves
-    st.writes = acceptor_writes{};
-  }
-  auto replies = std::move(st.replies);
-  st.replies.clear();
-  for (auto& r : replies)
-    st.links.send(self, std::move(r));
-}
-
-void log_reply(self_ptr self, const acceptor_config& cfg,
-               const acceptor_output& out) {
-  if (!cfg.log->enabled())
+  auto sends = std::move(st.sends);
+  st.sends.clear();
+  auto writes = std::move(st.writes);
+  st.writes = acceptor_writes{};
+  // The value an accepted reply stands for: its learn vote (queued just
+  // before it) carries it, or the state or this flush's writes hold it.
+  auto value_of = [&](size_t i) -> const value* {
+    auto a = std::get_if<accepted>(&sends[i].msg);
+    if (a == nullptr)
+      return nullptr;
+    if (i > 0)
+      if (auto l = std::get_if<learn>(&sends[i - 1].msg);
+          l && l->slot == a->slot && l->bal == a->bal)
+        return &l->val;
+    for (auto& w : writes.accepted)
+      if (w.slot == a->slot && w.bal == a->bal)
+        return &w.val;
+    auto s = st.core->find(a->slot);
+    return s != nullptr && s->bal == a->bal ? &s->val : nullptr;
+  };
+  auto send_all = [&] {
+    if (cfg.monitor)
+      for (size_t i = 0; i < sends.size(); ++i)
+        announce(self, cfg, sends[i], value_of(i));
+    if (cfg.log->enabled())
+      for (auto& o : sends)
+        log_event(self, cfg, o);
+    for (auto& o : sends)
+      st.links.send(self, std::move(o));
+  };
+  if (cfg.break_sync_rule) {
+    // TEST ONLY: replies overtake the writes they depend on.
+    send_all();
+    if (!writes.empty())
+      cfg.storage->write(writes);
     return;
-  auto t = now_ms(self);
-  if (auto p = std::get_if<promise>(&out.reply))
-    cfg.log->event(t, cfg.id, "promise")
-      .field("ballot", p->bal)
-      .field("to", p->bal.node)
-      .field("first_slot", p->first_slot)
-      .field("reported", static_cast<uint64_t>(p->accepted.size()));
-  else if (auto a = std::get_if<accepted>(&out.reply))
-    cfg.log->event(t, cfg.id, "accepted")
-      .field("ballot", a->bal)
-      .field("slot", a->slot);
-  else if (auto n = std::get_if<nack>(&out.reply))
-    cfg.log->event(t, cfg.id, "rejection")
-      .field("ballot", n->rejected)
-      .field("higher", n->promised)
-      .field("slot", n->slot)
-      .field("to", n->rejected.node);
-}
-
-void log_mode(self_ptr self, const acceptor_config& cfg, const char* why) {
-  if (cfg.log->enabled())
-    cfg.log->event(now_ms(self), cfg.id, "acceptor_mode")
-      .field("mode", to_string(self->state.core->mode()))
-      .field("why", why);
-}
-
-/// While probing, asks every other acceptor whether it holds state.
-void probe(self_ptr self, const acceptor_config& cfg) {
-  auto& st = self->state;
-  if (st.core->mode() == acceptor_mode::probing) {
-    st.core->probe_tick(cfg.probe_ticks);
-    if (st.core->mode() == acceptor_mode::voting)
-      log_mode(self, cfg, "no peer holding state answered");
   }
-  if (st.core->mode() == acceptor_mode::probing)
-    for (auto id : cfg.servers)
-      if (id != cfg.id)
-        st.links.send(self, outgoing{id, state_query{cfg.id, cfg.incarnation}});
-  if (st.core->mode() != acceptor_mode::voting)
-    self->delayed_send(self, ms(cfg.tick_ms * 5), tick_atom::value);
+  if (!writes.empty())
+    cfg.storage->write(writes); // durable before any message leaves
+  send_all();
 }
 
 } // namespace
@@ -138,73 +191,66 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
   drop_unexpected(self);
   if (!cfg.log)
     cfg.log = event_log::null();
-  log_crashes(self, cfg.log, cfg.id, "acceptor");
-  self->state.core.emplace(cfg.id, cfg.storage->load(),
-                           std::max<size_t>(1, cfg.servers.size()),
-                           cfg.incarnation, cfg.fresh_store);
-  self->state.core->break_accept_rule(cfg.break_accept_rule);
-  self->state.links = peer_links{cfg.id, cfg.simulator};
+  log_crashes(self, cfg.log, cfg.opts.id, "acceptor");
+  auto& st = self->state;
+  st.log = std::make_shared<acceptor_storage_log>(cfg.storage, cfg.decided);
+  st.core.emplace(cfg.opts, cfg.storage->load(), st.log.get());
+  st.links = peer_links{cfg.opts.id, cfg.simulator};
   for (auto& p : cfg.peers)
-    self->state.links.update(p);
-  if (self->state.core->mode() != acceptor_mode::voting) {
-    log_mode(self, cfg, "no state at start");
-    self->send(self, tick_atom::value);
-  }
+    st.links.update(p);
+  step(self, cfg, [](acceptor_core& c) { return c.start(); });
+  if (st.core->mode() != acceptor_mode::voting)
+    self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
   return {
     // -- phase 1 -------------------------------------------------------------
     [=](const prepare& msg) {
-      auto out = run_core(self, cfg,
-                          [&](acceptor_core& c) { return c.handle(msg); });
-      add_from_storage(cfg, out);
-      log_reply(self, cfg, out);
-      buffer(self, std::move(out), msg.bal.node, std::nullopt, false);
+      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
     },
     // -- phase 2 -------------------------------------------------------------
     [=](const accept& msg) {
-      auto out = run_core(self, cfg,
-                          [&](acceptor_core& c) { return c.handle(msg); });
-      log_reply(self, cfg, out);
-      // An accept from our own proposer: it leads at this ballot, and its
-      // decide brings our learner the value in full. A vote to ourselves
-      // would only copy the batch (unless learn = votes tells everyone).
-      std::optional<learn> vote;
-      if (cfg.learn_votes || msg.bal.node != cfg.id)
-        vote = learn{msg.bal, msg.slot, cfg.id, msg.val};
-      buffer(self, std::move(out), msg.bal.node, std::move(vote),
-             cfg.learn_votes);
+      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
     },
-    // -- lost state ----------------------------------------------------------
-    [=](tick_atom) { probe(self, cfg); },
+    // -- lost storage --------------------------------------------------------
+    [=](tick_atom) {
+      step(self, cfg, [](acceptor_core& c) { return c.tick(); });
+      if (self->state.core->mode() != acceptor_mode::voting)
+        self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
+    },
     [=](const state_query& msg) {
-      auto reply = self->state.core->handle(msg);
-      self->state.links.send(self, outgoing{msg.from, reply});
+      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
     },
     [=](const state_reply& msg) {
-      auto before = self->state.core->mode();
-      self->state.core->handle(msg);
-      if (self->state.core->mode() != before)
-        log_mode(self, cfg, msg.vouched     ? "a peer vouched for it"
-                            : msg.has_state ? "a peer holds state"
-                                            : "every peer asked is new");
+      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
+    },
+    [=](const rejoin_prepare& msg) {
+      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
+    },
+    [=](const rejoin_reply& msg) {
+      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
     },
     [=](learned_atom, uint64_t upto) {
-      auto before = self->state.core->mode();
-      auto w = self->state.core->learned(upto);
-      if (!w.empty())
-        cfg.storage->write(w);
-      if (self->state.core->mode() != before)
-        log_mode(self, cfg, "an instance begun after the restart completed");
+      step(self, cfg, [&](acceptor_core& c) { return c.learned(upto); });
     },
     // -- group commit --------------------------------------------------------
     [=](flush_atom) { flush(self, cfg); },
     // -- peers ---------------------------------------------------------------
     [=](peer_atom, const server_info& info) {
-      self->state.links.update(info);
+      auto& st = self->state;
+      st.links.update(info);
+      // Our own proposer (new, or restarted) may campaign once we vote.
+      if (info.id == cfg.opts.id && info.proposer
+          && st.core->mode() == acceptor_mode::voting)
+        self->send(info.proposer, joined_atom::value, st.core->promised(),
+                   st.core->meta().epoch);
     },
     [=](sim_atom, const caf::actor& sim) {
       self->state.links.set_simulator(sim);
     },
-    [=](status_atom) { return self->state.core->promised(); },
+    [=](status_atom) {
+      auto& c = *self->state.core;
+      return std::make_tuple(c.promised(), std::string{to_string(c.mode())},
+                             c.waiting_for());
+    },
   };
 }
 

@@ -14,80 +14,159 @@
 //                    otherwise      -> nack(promised)
 //
 // A repeated prepare or accept at the promised ballot is answered again (it is
-// a retransmission from the same proposer, since a ballot names its node).
-// Every reply comes with the writes that must be durable before it is sent.
+// a retransmission from the same proposer, since a ballot names its node and
+// a proposer never reuses one, not even across restarts). An accept that
+// names a (slot, ballot) already accepted with a different value breaks that
+// rule: it is refused and reported, never answered.
 //
-// Lost state. An acceptor that forgot a promise could let two different
-// values be chosen, so one whose storage was just created (a new or wiped
-// data directory: it cannot tell whether it voted before) does not vote at
-// once (after "Paxos Made Live", 5.1):
+// Every output comes with the writes that must be durable before its
+// messages are sent (etcd raft's Ready: persist, then send).
 //
-//   probing     ask every other acceptor (state_query) whether it holds state;
-//               any "yes" means this acceptor may have voted before -> recovering;
-//               f+1 "no" answers mean a brand-new cluster -> voting; so does
-//               silence for `probe_ticks` from everybody else who holds state
-//               (safe while a lost disk counts as one of the f failures: with
-//               history, a majority holds state, so a live holder answers).
-//               An acceptor that started a new cluster this way vouches for
-//               the peers it counted as empty (by incarnation): they have
-//               voted nowhere since, so they may vote at once.
-//   recovering  answer no prepare and no accept; note the first slot an
-//               accept arrives for after the restart, and every ballot seen;
-//               once the local learner has that slot (an instance that began
-//               after the restart is complete), promise the highest ballot seen
-//               and vote from then on
-//   voting      the rules above
+// Lost storage. An acceptor that forgot a promise or an accepted value could
+// let two different values be chosen, so one whose storage is new does not
+// vote unless it is a founding member of a brand-new cluster (declared by
+// the operator, never inferred). Otherwise it rejoins:
+//
+//   rejoining/probe    ask every other acceptor about itself (state_query),
+//                      until a majority of the cluster's voting acceptors
+//                      other than this one answered; meanwhile its learner
+//                      catches up to what they have delivered
+//   rejoining/prepare  run a phase 1 of its own over the others
+//                      (rejoin_prepare): a ballot above every promise they
+//                      reported, of node 0, which no proposer uses, and a
+//                      storage epoch above every epoch they
+//                      know for it; each voting peer that promises records
+//                      the new epoch and reports its accepted slots. Once a
+//                      majority of the cluster other than this acceptor
+//                      promised, it adopts per slot the highest-ballot value
+//                      reported, promises its own ballot, and votes
+//   voting             the rules above
+//
+// docs/protocol.md ("Lost storage") argues why this is safe whatever the
+// acceptor promised or accepted before it lost its storage.
 
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <algorithm>
-#include <variant>
 #include <vector>
 
+#include "actors/common/outgoing.hpp"
 #include "messages/paxos.hpp"
 
 namespace cafchat {
+
+/// What an acceptor keeps about itself beside its promise and its log. It is
+/// written whole whenever it changes (rarely: on joining, and when a peer
+/// rejoins).
+struct acceptor_meta {
+  /// This storage has voted: it belonged to a founding member, or it
+  /// rejoined. Until then the acceptor must not vote.
+  bool voting = false;
+  /// This storage's epoch: 0 for a founding member, new on every rejoin.
+  uint64_t epoch = 0;
+  /// The newest storage epoch known of every acceptor that rejoined.
+  std::map<server_id, uint64_t> epochs;
+  /// Slots up to here were chosen before this storage rejoined: promises
+  /// report them from the local learner's decided log.
+  uint64_t recovered_floor = 0;
+
+  friend bool operator==(const acceptor_meta& a, const acceptor_meta& b) {
+    return a.voting == b.voting && a.epoch == b.epoch && a.epochs == b.epochs
+           && a.recovered_floor == b.recovered_floor;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, acceptor_meta& x) {
+  return f(x.voting, x.epoch, x.epochs, x.recovered_floor);
+}
 
 /// The acceptor's durable state, as loaded from storage.
 struct acceptor_state {
   ballot promised;
   std::map<uint64_t, accepted_slot> accepted;
+  acceptor_meta meta;
 };
 
-/// Writes that must reach stable storage before the reply leaves.
+/// Writes that must reach stable storage before the messages that go with
+/// them are sent.
 struct acceptor_writes {
   std::optional<ballot> promised;        ///< Set when the promise changed.
   std::vector<accepted_slot> accepted;   ///< Slots accepted by this input.
+  std::optional<acceptor_meta> meta;     ///< Set when the meta changed.
 
-  bool empty() const { return !promised && accepted.empty(); }
+  bool empty() const { return !promised && accepted.empty() && !meta; }
   void merge(acceptor_writes&& other);
 };
 
-enum class acceptor_mode : uint8_t { voting, probing, recovering };
+enum class acceptor_mode : uint8_t { voting, rejoining };
 
 const char* to_string(acceptor_mode m);
 
-/// The result of one input: persist `writes`, then send `reply`.
+/// Durable slots the core keeps out of memory, read through the storage
+/// (etcd raft's Storage interface: the core reads, the actor writes).
+class acceptor_log {
+public:
+  virtual ~acceptor_log() = default;
+  /// Accepted slots numbered `first` or higher, in slot order, at most `max`.
+  virtual std::vector<accepted_slot> accepted_range(uint64_t first,
+                                                    size_t max) = 0;
+  /// Chosen values of slots `first` on, at most `max`, from the local
+  /// learner's decided log.
+  virtual std::vector<decide> chosen_range(uint64_t first, size_t max) = 0;
+};
+
+struct acceptor_options {
+  server_id id = 0;
+  std::vector<server_id> servers; ///< Every acceptor, this one included.
+  uint64_t incarnation = 0;       ///< Unique per start of this server.
+  /// A founding member of a brand-new cluster: with new storage it votes at
+  /// once (the operator declared the cluster new; see docs/operations.md).
+  bool founder = false;
+  /// Also tell every learner, not just our own, what we accept (learn =
+  /// votes), so learners can count a majority themselves.
+  bool learn_votes = false;
+  /// While rejoining: ticks between rounds of probes and prepares.
+  uint32_t probe_ticks = 5;
+  /// While rejoining: how far the local learner may still lag behind the
+  /// peers' delivered slots when the rejoin phase 1 starts (its reports
+  /// cover what the learner lacks, so this bounds their size).
+  uint64_t rejoin_lag_max = 4096;
+  /// TEST ONLY: accept below the promise, breaking Paxos. The simulation's
+  /// checker must catch the disagreement this causes (tests/sim).
+  bool break_accept_rule = false;
+  /// TEST ONLY: a rejoining acceptor votes at once with what it has (the
+  /// rule this core replaced); the simulation must catch it.
+  bool break_rejoin_rule = false;
+
+  /// Throws std::invalid_argument naming the first bad option.
+  void validate() const;
+};
+
+/// The result of one input: persist `writes`, then send `send`.
 struct acceptor_output {
   acceptor_writes writes;
-  std::variant<std::monostate, promise, accepted, nack> reply;
-  /// A promise that reaches below the slots kept in memory: the actor adds
-  /// the accepted slots in [first, last] from storage (0, 0: none).
-  std::pair<uint64_t, uint64_t> from_storage{0, 0};
+  std::vector<outgoing> send;
+  std::vector<core_note> notes;
+  /// While rejoining: the local learner should catch up to this slot, from
+  /// this peer first (0: nothing to do).
+  uint64_t catch_up_to = 0;
+  server_id catch_up_from = 0;
 };
 
 class acceptor_core {
 public:
-  /// `cluster_size` counts every acceptor, this one included. With
-  /// `fresh_store` (its storage was created, not reopened) an acceptor with
-  /// no state in a cluster of more than one starts probing.
-  acceptor_core(server_id id, acceptor_state initial, size_t cluster_size = 1,
-                uint64_t incarnation = 0, bool fresh_store = false);
+  /// `log` reads what is not in memory; it must outlive the core (null:
+  /// everything is in memory, as in the core tests).
+  acceptor_core(acceptor_options opts, acceptor_state initial,
+                acceptor_log* log = nullptr);
 
-  /// TEST ONLY: accept below the promise, breaking Paxos. The simulation's
-  /// checker must catch the disagreement this causes (tests/sim).
-  void break_accept_rule(bool on) { broken_ = on; }
+  /// What to persist and send right after start: a founding member records
+  /// that it votes; a rejoining one sends its first probes.
+  acceptor_output start();
+
+  /// One tick passed.
+  acceptor_output tick();
 
   // -- phase 1 ---------------------------------------------------------------
   acceptor_output handle(const prepare& msg);
@@ -95,58 +174,74 @@ public:
   // -- phase 2 ---------------------------------------------------------------
   acceptor_output handle(const accept& msg);
 
-  // -- lost state ------------------------------------------------------------
+  // -- lost storage ----------------------------------------------------------
+  acceptor_output handle(const state_query& msg);
+  acceptor_output handle(const state_reply& msg);
+  acceptor_output handle(const rejoin_prepare& msg);
+  acceptor_output handle(const rejoin_reply& msg);
 
-  /// Answers another acceptor's probe (in any mode).
-  state_reply handle(const state_query& msg) const;
-  /// A probe answer; may move probing to voting or recovering.
-  void handle(const state_reply& msg);
-  /// One probe period passed; after `probe_ticks` of them without a peer
-  /// holding state, a probing acceptor votes.
-  void probe_tick(uint32_t probe_ticks);
-  /// The local learner has every slot up to `upto`; may end recovery, with
-  /// the promise to persist. Accepted slots up to `upto` leave memory (they
-  /// stay in storage, where a promise for old slots reads them): memory
-  /// holds a window, not the whole log.
-  acceptor_writes learned(uint64_t upto);
-  /// Slots up to here are in storage only.
-  uint64_t trimmed_upto() const { return trimmed_upto_; }
+  /// The local learner has every slot up to `upto`. Accepted slots up to
+  /// there leave memory (they stay in storage, where a promise for old slots
+  /// reads them): memory holds a window, not the whole log.
+  acceptor_output learned(uint64_t upto);
 
   // -- accessors -------------------------------------------------------------
-  server_id id() const { return id_; }
+  server_id id() const { return opts_.id; }
   acceptor_mode mode() const { return mode_; }
   const ballot& promised() const { return state_.promised; }
+  const acceptor_meta& meta() const { return state_.meta; }
   const std::map<uint64_t, accepted_slot>& accepted_slots() const {
     return state_.accepted;
   }
   const accepted_slot* find(uint64_t slot) const;
+  uint64_t trimmed_upto() const { return trimmed_upto_; }
+  /// Why a rejoining acceptor does not vote yet, in words ("" when voting).
+  std::string waiting_for() const;
+  const acceptor_options& options() const { return opts_; }
 
   /// Checks the state alone (throws std::logic_error on a violation):
   /// no slot was accepted above the promise.
   void check_invariants() const;
 
   /// Checks a transition from `before` (throws std::logic_error): the
-  /// promise never decreases and no accepted slot moves to a lower ballot.
+  /// promise never decreases and no accepted slot moves to a lower ballot
+  /// or changes its value within one.
   void check_transition(const acceptor_state& before) const;
 
   /// A copy of the state, for `check_transition`.
   const acceptor_state& state() const { return state_; }
 
 private:
-  server_id id_;
+  // -- rejoining -------------------------------------------------------------
+  struct rejoin {
+    enum class phase : uint8_t { probe, prepare } at = phase::probe;
+    std::map<server_id, state_reply> replies; ///< This probe round's.
+    uint64_t target = 0;      ///< The learner should reach this first.
+    uint64_t max_round = 0;   ///< Highest promised round anyone reported.
+    uint64_t max_epoch = 0;   ///< Highest epoch of ours anyone reported.
+    ballot bal;               ///< This attempt's.
+    uint64_t epoch = 0;
+    uint64_t first_slot = 1;
+    std::map<server_id, rejoin_reply> oks; ///< Promised (bal, epoch).
+    uint32_t elapsed = 0;
+  };
+
+  size_t others_needed() const;
+  void probe(acceptor_output& out);
+  void try_prepare(acceptor_output& out);
+  void send_rejoin(acceptor_output& out);
+  void finish_rejoin(acceptor_output& out);
+  std::vector<accepted_slot> report(uint64_t first_slot);
+  void vote(acceptor_output& out, const accept& msg);
+  std::vector<std::pair<server_id, uint64_t>> epochs_list() const;
+
+  acceptor_options opts_;
   acceptor_state state_;
-  bool broken_ = false;
-  void start_voting_as_new();
+  acceptor_log* log_ = nullptr;
   acceptor_mode mode_ = acceptor_mode::voting;
-  size_t cluster_size_ = 1;
-  uint64_t incarnation_ = 0;
-  /// Probe answers without state: (server, incarnation).
-  std::vector<std::pair<server_id, uint64_t>> empty_peers_;
-  /// Who was empty when this acceptor started a brand-new cluster.
-  std::vector<std::pair<server_id, uint64_t>> vouch_for_;
-  uint32_t probe_elapsed_ = 0;
-  ballot seen_;                        ///< Highest ballot seen while silent.
-  uint64_t first_slot_ = 0;            ///< First accept slot while recovering.
+  bool first_start_ = false; ///< A founder that still has to record it.
+  rejoin rejoin_;
+  uint64_t learned_upto_ = 0;
   uint64_t trimmed_upto_ = 0;
 };
 

@@ -73,6 +73,9 @@ void connect(self_ptr self, const client_config& cfg, server_id failed) {
       [=](assignment& a) {
         if (self->state.attempt != attempt)
           return;
+        // The cluster's limit, not ours, decides what a server accepts.
+        if (a.max_text_bytes > 0)
+          self->state.max_text_bytes = a.max_text_bytes;
         auto open_session = [=] {
           self
             ->request(a.server.front, timeout,
@@ -117,6 +120,24 @@ void connect(self_ptr self, const client_config& cfg, server_id failed) {
       });
 }
 
+/// Every own seq up to `seq` is settled: in the history, or withdrawn.
+void settle(self_ptr self, const client_config& cfg, uint64_t seq) {
+  auto& st = self->state;
+  if (seq <= st.acked)
+    return;
+  st.acked = seq;
+  while (!st.pending.empty() && st.pending.front().seq <= seq) {
+    auto& c = st.pending.front();
+    if (c.is_withdrawal())
+      notify(cfg, {"withdrawn", st.server, c.seq,
+                   "message " + std::to_string(c.seq)
+                     + " will not be delivered"});
+    st.pending.pop_front();
+  }
+  if (cfg.listener)
+    cfg.listener->on_acknowledged(seq);
+}
+
 void on_entries(self_ptr self, const client_config& cfg,
                 const std::vector<chat_entry>& entries) {
   auto& st = self->state;
@@ -130,19 +151,19 @@ void on_entries(self_ptr self, const client_config& cfg,
                    "history jumped from " + std::to_string(st.last_index)
                      + " to " + std::to_string(e.index)});
     st.last_index = e.index;
-    if (e.client == cfg.id)
+    if (e.client == cfg.id) {
       own = std::max(own, e.seq);
+      // A message we withdrew may have been ordered before the refusal
+      // (through another server): then it is delivered, not withdrawn.
+      for (auto& c : st.pending)
+        if (c.seq == e.seq && c.is_withdrawal())
+          c.text = e.text;
+    }
     fresh.push_back(e);
   }
   if (!fresh.empty() && cfg.listener)
     cfg.listener->on_entries(fresh);
-  if (own > st.acked) {
-    st.acked = own;
-    while (!st.pending.empty() && st.pending.front().seq <= own)
-      st.pending.pop_front();
-    if (cfg.listener)
-      cfg.listener->on_acknowledged(own);
-  }
+  settle(self, cfg, own);
 }
 
 } // namespace
@@ -173,6 +194,8 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
         return make_chat_error(chat_errc::not_ready,
                                "too many unacknowledged messages");
       command c{cfg.id, st.next_seq++, cfg.name, text};
+      if (cfg.listener)
+        cfg.listener->on_said(c.seq, text);
       st.pending.push_back(c);
       if (st.state == client_state::phase::connected) {
         // Everything said before the flush (queued behind the mailbox) goes
@@ -193,24 +216,43 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       self->send(st.session, submit{std::move(st.outbox)});
       st.outbox.clear();
     },
-    [=](const delivered& msg) { on_entries(self, cfg, msg.entries); },
+    [=](const delivered& msg) {
+      on_entries(self, cfg, msg.entries);
+      for (auto& [client, seq] : msg.withdrawn)
+        if (client == cfg.id)
+          settle(self, cfg, seq);
+    },
     [=](const acknowledged& msg) {
       // Also implied by the entries themselves; this only trims sooner.
-      auto& st = self->state;
-      if (msg.client != cfg.id || msg.seq <= st.acked)
-        return;
-      st.acked = msg.seq;
-      while (!st.pending.empty() && st.pending.front().seq <= msg.seq)
-        st.pending.pop_front();
-      if (cfg.listener)
-        cfg.listener->on_acknowledged(msg.seq);
+      if (msg.client == cfg.id)
+        settle(self, cfg, msg.seq);
     },
     [=](const rejected& msg) {
-      notify(cfg, {"rejected", self->state.server, msg.seq, msg.reason});
+      // The server will never order it. Withdraw its seq (the withdrawal is
+      // ordered like a message and resent until settled), or every later
+      // message of ours would wait behind it forever.
+      auto& st = self->state;
+      if (cfg.break_withdraw_rule) {
+        notify(cfg, {"rejected", st.server, msg.seq, msg.reason});
+        return;
+      }
+      for (auto& c : st.pending)
+        if (c.seq == msg.seq && !c.is_withdrawal()) {
+          c = command::withdrawal(cfg.id, c.seq);
+          notify(cfg, {"rejected", st.server, msg.seq, msg.reason});
+          if (st.session)
+            self->send(st.session, submit{{c}});
+          break;
+        }
     },
     [=](pending_atom) {
+      // What the user still waits for: withdrawals are not messages.
       auto& st = self->state;
-      return std::vector<command>(st.pending.begin(), st.pending.end());
+      std::vector<command> xs;
+      for (auto& c : st.pending)
+        if (!c.is_withdrawal())
+          xs.push_back(c);
+      return xs;
     },
     [=](retry_atom, uint64_t attempt, server_id failed) {
       // Reconnect timer of one connection attempt.
@@ -219,12 +261,14 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
         connect(self, cfg, failed);
     },
     [=](retry_atom) {
-      // Resend timer: no progress for retry_ms means something was lost.
+      // Resend timer: a message still unacknowledged a whole period after
+      // the last tick was lost somewhere (a forward, a full queue, a leader
+      // change): send everything pending again, in order.
       auto& st = self->state;
       if (st.state == client_state::phase::connected && !st.pending.empty()
-          && st.acked == st.acked_at_last_retry)
+          && st.pending.front().seq <= st.sent_at_last_retry)
         resend_pending(self);
-      st.acked_at_last_retry = st.acked;
+      st.sent_at_last_retry = st.next_seq - 1;
       self->delayed_send(self, ms(cfg.retry_ms), retry_atom::value);
     },
     [=](status_atom) {

@@ -11,9 +11,9 @@
 //
 // On reconnecting it resumes the history after the last index it saw and
 // resends every unacknowledged message in order; the state machine drops the
-// ones that had made it, so the user sees each message once. Without
-// progress for `retry_ms` it resends as well (a lost forward, a leader
-// change).
+// ones that had made it, so the user sees each message once. A message still
+// unacknowledged `retry_ms` after it went out makes it resend as well (a
+// lost forward, a full queue, a leader change).
 
 #include <cstdint>
 #include <memory>
@@ -47,6 +47,12 @@ public:
   virtual void on_notice(const client_notice& notice) = 0;
   /// Every own message up to `seq` is in the history.
   virtual void on_acknowledged(uint64_t seq) { static_cast<void>(seq); }
+  /// `text` is on its way as message `seq` (a message the client refused at
+  /// once takes no seq and is not reported here).
+  virtual void on_said(uint64_t seq, const std::string& text) {
+    static_cast<void>(seq);
+    static_cast<void>(text);
+  }
 };
 
 struct client_config {
@@ -63,6 +69,9 @@ struct client_config {
   /// (its host:port from the assignment) through this middleman before
   /// opening the session, so traffic does not detour via the balancer's node.
   caf::io::middleman_actor middleman;
+  /// TEST ONLY: keep a refused message pending instead of withdrawing it
+  /// (the rule this replaced); the simulation must notice the stall.
+  bool break_withdraw_rule = false;
 };
 
 struct client_state {
@@ -76,7 +85,7 @@ struct client_state {
   std::deque<command> pending; ///< Sent, not yet acknowledged, by seq.
   std::vector<command> outbox; ///< Said, going out at the next flush.
   bool flush_queued = false;
-  uint64_t acked_at_last_retry = 0;
+  uint64_t sent_at_last_retry = 0; ///< Highest seq given out by then.
   uint32_t max_text_bytes = 0;
   bool told_waiting = false;
   uint64_t attempt = 0; ///< Tells stale connect replies apart.

@@ -29,6 +29,11 @@ void drop_unexpected(caf::scheduled_actor* self);
 void log_crashes(caf::scheduled_actor* self, std::shared_ptr<event_log> log,
                  uint32_t server, const char* role);
 
+/// Whether log_crashes also writes to stderr (on by default; the seeded
+/// simulation, which stops servers by the thousand, turns it off and keeps
+/// the event log).
+void print_crashes(bool on);
+
 /// Milliseconds on the actor's clock: wall time in production, simulated
 /// time under the test coordinator. Only used to stamp event-log lines.
 int64_t now_ms(caf::scheduled_actor* self);

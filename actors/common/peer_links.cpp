@@ -11,6 +11,8 @@ struct receiver_visitor {
   role operator()(const accept&) const { return role::acceptor; }
   role operator()(const state_query&) const { return role::acceptor; }
   role operator()(const state_reply&) const { return role::acceptor; }
+  role operator()(const rejoin_prepare&) const { return role::acceptor; }
+  role operator()(const rejoin_reply&) const { return role::acceptor; }
   role operator()(const decide&) const { return role::learner; }
   role operator()(const learn&) const { return role::learner; }
   role operator()(const catchup_request&) const { return role::learner; }

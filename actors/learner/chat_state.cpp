@@ -4,7 +4,8 @@ namespace cafchat {
 
 std::vector<chat_entry>
 chat_state::apply(uint64_t slot, const value& val,
-                  std::vector<std::pair<uint64_t, uint64_t>>* touched) {
+                  std::vector<std::pair<uint64_t, uint64_t>>* touched,
+                  std::vector<std::pair<uint64_t, uint64_t>>* withdrawn) {
   std::vector<chat_entry> added;
   if (val.is_noop())
     return added;
@@ -15,6 +16,12 @@ chat_state::apply(uint64_t slot, const value& val,
     last = c.seq;
     if (touched != nullptr)
       touched->emplace_back(c.client, c.seq);
+    if (c.is_withdrawal()) {
+      // The seq is used up without an entry: the client's next one follows.
+      if (withdrawn != nullptr)
+        withdrawn->emplace_back(c.client, c.seq);
+      continue;
+    }
     added.push_back(chat_entry{++size_, slot, c.client, c.seq, c.from, c.text});
   }
   return added;

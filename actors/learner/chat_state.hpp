@@ -10,6 +10,13 @@
 // command that overtook an earlier one of the same client; the client resends
 // everything unacknowledged, in order, so the skipped one comes back in turn.
 // Per-client order and no duplicates follow.
+//
+// A withdrawal (command::withdrawal: a seq with no text) uses up its seq
+// without adding an entry. A client sends one for a message a server
+// refused, so that its later messages are not held back behind a seq that
+// would never come; if the refused message was ordered after all (through
+// another server, before a reroute), the withdrawal comes too late and is
+// skipped like any retry.
 
 #include <cstdint>
 #include <unordered_map>
@@ -30,10 +37,12 @@ public:
 
   /// Applies one decided slot; returns the chat entries it added (none for a
   /// no-op or a slot of duplicates). `touched` receives the clients whose
-  /// last applied seq changed, with the new value.
-  std::vector<chat_entry> apply(uint64_t slot, const value& val,
-                                std::vector<std::pair<uint64_t, uint64_t>>*
-                                  touched = nullptr);
+  /// last applied seq changed, with the new value; `withdrawn` the (client,
+  /// seq) of every withdrawal applied.
+  std::vector<chat_entry>
+  apply(uint64_t slot, const value& val,
+        std::vector<std::pair<uint64_t, uint64_t>>* touched = nullptr,
+        std::vector<std::pair<uint64_t, uint64_t>>* withdrawn = nullptr);
 
   /// Highest seq applied for `client` (0 if none).
   uint64_t last_seq(uint64_t client) const {

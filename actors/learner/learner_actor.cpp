@@ -24,8 +24,9 @@ void apply(self_ptr self, const learner_config& cfg, learner_output& out) {
   if (out.deliver.empty())
     return;
   learner_writes w;
+  std::vector<std::pair<uint64_t, uint64_t>> withdrawn;
   for (auto& d : out.deliver) {
-    auto added = st.chat.apply(d.slot, d.val, &w.clients);
+    auto added = st.chat.apply(d.slot, d.val, &w.clients, &withdrawn);
     w.entries.insert(w.entries.end(), std::make_move_iterator(added.begin()),
                      std::make_move_iterator(added.end()));
   }
@@ -39,9 +40,10 @@ void apply(self_ptr self, const learner_config& cfg, learner_output& out) {
   for (auto& local : {st.proposer, st.acceptor})
     if (local)
       self->send(local, learned_atom::value, st.core->delivered_upto());
-  if (w.entries.empty() || st.live.empty())
+  if ((w.entries.empty() && withdrawn.empty()) || st.live.empty())
     return;
-  auto msg = caf::make_message(delivered{std::move(w.entries)});
+  auto msg = caf::make_message(delivered{std::move(w.entries),
+                                         std::move(withdrawn)});
   for (auto& s : st.live)
     self->send(s, msg);
 }
@@ -106,6 +108,15 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
       auto n = std::min(msg.max_slots, cfg.opts.catchup_max_slots);
       catchup_reply reply{cfg.opts.id, cfg.storage->decided(msg.first_slot, n),
                           self->state.core->delivered_upto()};
+      // Then what we hold above our own hole, if it continues the run: a
+      // peer must not wait for what only our buffer has.
+      auto next = msg.first_slot + reply.slots.size();
+      if (reply.slots.size() < n) {
+        auto more = self->state.core->buffered(next, n - reply.slots.size());
+        reply.slots.insert(reply.slots.end(),
+                           std::make_move_iterator(more.begin()),
+                           std::make_move_iterator(more.end()));
+      }
       self->state.links.send(self, outgoing{msg.from, std::move(reply)});
     },
     [=](const catchup_reply& msg) {
@@ -119,6 +130,7 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
       reply.entries = cfg.storage->history(msg.first_index, n);
       auto next = std::max<uint64_t>(msg.first_index, 1) + reply.entries.size();
       reply.live = next > st.chat.size();
+      reply.client_seq = st.chat.last_seq(msg.client);
       if (reply.live) {
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
         if (who) {

@@ -76,6 +76,14 @@ learner_output learner_core::handle(const learn& msg) {
     i = per_ballot.emplace(msg.bal, tally{vote_set(opts_.servers.size()),
                                           msg.val})
           .first;
+  else if (i->second.val != msg.val) {
+    // Two values at one ballot: a proposer reused it. Count neither twice.
+    if (opts_.check)
+      throw std::logic_error("learner " + std::to_string(opts_.id)
+                             + ": two values voted in slot "
+                             + std::to_string(msg.slot) + " at one ballot");
+    return out;
+  }
   i->second.votes.add(msg.from);
   auto b = bare_.find(msg.slot);
   if (i->second.votes.reached()
@@ -93,6 +101,15 @@ learner_output learner_core::handle(const catchup_reply& msg) {
   for (auto& d : msg.slots)
     choose(d.slot, d.val, out);
   return out;
+}
+
+std::vector<decide> learner_core::buffered(uint64_t first, size_t max) const {
+  std::vector<decide> xs;
+  for (auto i = chosen_.find(first); i != chosen_.end() && xs.size() < max
+                                     && i->first == first + xs.size();
+       ++i)
+    xs.push_back(decide{i->first, i->second});
+  return xs;
 }
 
 learner_output learner_core::hint(uint64_t chosen_upto, server_id leader) {

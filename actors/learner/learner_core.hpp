@@ -53,6 +53,11 @@ public:
   learner_output hint(uint64_t chosen_upto, server_id leader);
   learner_output tick();
 
+  /// Chosen slots held above a hole, contiguous from `first`, at most `max`
+  /// (catch-up serves them too: a peer may lack what this one has not yet
+  /// delivered).
+  std::vector<decide> buffered(uint64_t first, size_t max) const;
+
   uint64_t delivered_upto() const { return delivered_upto_; }
   uint64_t known_chosen() const { return known_chosen_; }
   size_t buffered() const { return chosen_.size(); }

@@ -56,6 +56,16 @@ void step(self_ptr self, const proposer_config& cfg, F f) {
     out = f(core);
   }
   log_output(self, cfg, out);
+  if (out.writes.round && cfg.storage)
+    cfg.storage->write_proposer_round(*out.writes.round); // before the prepare
+  if (cfg.monitor) {
+    for (auto& o : out.send) {
+      if (auto a = std::get_if<accept>(&o.msg))
+        cfg.monitor->proposed(cfg.opts.id, a->slot, a->bal, a->val);
+      else if (auto p = std::get_if<prepare>(&o.msg))
+        cfg.monitor->campaigned(cfg.opts.id, self->state.epoch, p->bal);
+    }
+  }
   for (auto& o : out.send)
     self->state.links.send(self, std::move(o));
 }
@@ -68,7 +78,13 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
   if (!cfg.log)
     cfg.log = event_log::null();
   log_crashes(self, cfg.log, cfg.opts.id, "proposer");
-  self->state.core.emplace(cfg.opts);
+  auto opts = cfg.opts;
+  if (cfg.storage)
+    opts.start_round = cfg.storage->proposer_round();
+  // Until our acceptor says it votes, we cannot know which ballots this
+  // server used before a lost disk: no campaigns.
+  opts.joined = false;
+  self->state.core.emplace(opts);
   self->state.links = peer_links{cfg.opts.id, cfg.simulator};
   for (auto& p : cfg.peers)
     self->state.links.update(p);
@@ -120,6 +136,11 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
           .field("slot", msg.slot)
           .field("from", msg.from);
       step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+    },
+    // -- lost storage --------------------------------------------------------
+    [=](joined_atom, const ballot& promised, uint64_t epoch) {
+      self->state.epoch = epoch;
+      step(self, cfg, [&](proposer_core& c) { return c.joined(promised); });
     },
     // -- learning ------------------------------------------------------------
     [=](learned_atom, uint64_t chosen_upto) {

@@ -1,8 +1,10 @@
 #pragma once
 
 // The proposer actor: a thin CAF shell around proposer_core. It turns a
-// periodic `tick` into core.tick(), feeds every peer message to the core, and
-// sends what the core returns through the peer links. It also relays the
+// periodic `tick` into core.tick(), feeds every peer message to the core,
+// makes what the core returns to persist durable, and then sends what it
+// returns through the peer links. It campaigns only once its acceptor says
+// it votes (`joined`). It also relays the
 // leader's chosen prefix (from heartbeats) to its local learner, which then
 // knows whether to catch up.
 
@@ -13,25 +15,33 @@
 #include <optional>
 
 #include "actors/common/event_log.hpp"
+#include "actors/common/paxos_monitor.hpp"
 #include "actors/common/peer_links.hpp"
 #include "actors/proposer/proposer_core.hpp"
+#include "actors/storage/storage.hpp"
 
 namespace cafchat {
 
 struct proposer_config {
   proposer_options opts;
+  /// Where the proposer's highest ballot round is kept (beside its
+  /// acceptor's state); may be null in tests that need no restarts.
+  std::shared_ptr<acceptor_storage> storage;
   uint32_t tick_ms = 10;
   bool check_invariants = false;
   event_log_ptr log;
   caf::actor simulator;
   std::vector<server_info> peers;
   caf::actor learner; ///< The local learner (hints about the chosen prefix).
+  /// TEST ONLY: sees every proposal (tests/sim); may be null.
+  std::shared_ptr<paxos_monitor> monitor;
 };
 
 struct proposer_actor_state {
   static inline const char* name = "proposer";
   std::optional<proposer_core> core;
   peer_links links;
+  uint64_t epoch = 0; ///< The server's storage epoch (its acceptor says).
 };
 
 caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,

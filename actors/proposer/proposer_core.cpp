@@ -20,20 +20,29 @@ const char* to_string(proposer_role r) {
   return "?";
 }
 
+void proposer_options::validate() const {
+  if (servers.empty()
+      || std::find(servers.begin(), servers.end(), id) == servers.end())
+    throw std::invalid_argument("proposer: its own id is not among the servers");
+  if (election_ticks == 0 || retry_ticks == 0 || heartbeat_ticks == 0
+      || window == 0 || batch_max == 0)
+    throw std::invalid_argument("proposer: a tick count or limit is zero");
+}
+
 proposer_core::proposer_core(proposer_options opts, uint64_t chosen_upto)
   : opts_(std::move(opts)),
     rng_(opts_.seed * 0x9E3779B97F4A7C15ull + opts_.id),
     prevotes_(opts_.servers.size()),
-    promises_(opts_.servers.size()),
     next_slot_(chosen_upto + 1),
     chosen_upto_(chosen_upto) {
-  if (opts_.servers.empty()
-      || std::find(opts_.servers.begin(), opts_.servers.end(), opts_.id)
-           == opts_.servers.end())
-    throw std::invalid_argument("proposer: its own id is not among the servers");
-  if (opts_.election_ticks == 0 || opts_.retry_ticks == 0
-      || opts_.heartbeat_ticks == 0 || opts_.window == 0 || opts_.batch_max == 0)
-    throw std::invalid_argument("proposer: a tick count or limit is zero");
+  opts_.validate();
+  joined_ = opts_.joined;
+  if (!opts_.break_ballot_rule) {
+    // Every ballot this proposer used before had a round up to here.
+    stored_round_ = opts_.start_round;
+    if (stored_round_ > 0)
+      max_seen_ = ballot{stored_round_, opts_.id};
+  }
   reset_election_timer(false);
 }
 
@@ -174,6 +183,12 @@ void proposer_core::start_campaign(proposer_output& out) {
   if (role_ == proposer_role::leader)
     return;
   leader_ = 0;
+  if (!joined_) {
+    // Our acceptor lost its storage and has not rejoined: we cannot know
+    // which ballots this server used before, so we use none.
+    reset_election_timer(false);
+    return;
+  }
   if (!opts_.prevote) {
     start_phase1(out);
     return;
@@ -260,9 +275,16 @@ void proposer_core::start_phase1(proposer_output& out) {
   leader_ = 0;
   bal_ = ballot{max_seen_.round + 1, id()};
   max_seen_ = bal_;
+  if (bal_.round > stored_round_ && !opts_.break_ballot_rule) {
+    // Durable before the prepare leaves: a restart starts above it.
+    stored_round_ = bal_.round;
+    out.writes.round = bal_.round;
+  }
   phase_elapsed_ = 0;
-  promises_ = vote_set(opts_.servers.size());
+  promise_epochs_.clear();
+  known_epochs_.clear();
   adopted_.clear();
+  repropose_upto_ = 0;
   p1_first_ = chosen_upto_ + 1;
   out.notes.push_back({"candidate", p1_first_, bal_, 0});
   out.send.push_back({all_servers, prepare{bal_, p1_first_}});
@@ -274,8 +296,20 @@ proposer_output proposer_core::handle(const promise& msg) {
     heard_.insert(msg.from);
   if (role_ != proposer_role::candidate || msg.bal != bal_)
     return out;
-  if (!promises_.add(msg.from))
-    return out;
+  auto mine = promise_epochs_.find(msg.from);
+  if (mine != promise_epochs_.end() && mine->second >= msg.epoch)
+    return out; // a duplicate (or older storage's): already counted
+  promise_epochs_[msg.from] = msg.epoch;
+  auto& k = known_epochs_[msg.from];
+  k = std::max(k, msg.epoch);
+  for (auto& [acceptor, epoch] : msg.epochs) {
+    auto& e = known_epochs_[acceptor];
+    e = std::max(e, epoch);
+  }
+  // Every report is true of the acceptor that made it, so merging them all
+  // is safe (more than a quorum's reports only adds proposals that were
+  // safe at their ballots); what must exclude a lost storage's promise is
+  // the count.
   for (auto& a : msg.accepted) {
     if (a.slot < p1_first_)
       continue;
@@ -283,9 +317,22 @@ proposer_output proposer_core::handle(const promise& msg) {
     if (i == adopted_.end() || a.bal > i->second.bal)
       adopted_[a.slot] = a;
   }
-  if (promises_.reached())
+  if (counted_promises() >= quorum())
     become_leader(out);
   return out;
+}
+
+size_t proposer_core::counted_promises() const {
+  // A promise counts unless some promise shows that its acceptor's storage
+  // has since been replaced (it rejoined with a newer epoch): the lost
+  // storage's promise binds nothing any more.
+  size_t n = 0;
+  for (auto& [acceptor, epoch] : promise_epochs_) {
+    auto k = known_epochs_.find(acceptor);
+    if (k == known_epochs_.end() || epoch >= k->second)
+      ++n;
+  }
+  return n;
 }
 
 void proposer_core::become_leader(proposer_output& out) {
@@ -302,20 +349,10 @@ void proposer_core::become_leader(proposer_output& out) {
     top = std::max(top, *chosen_above_.rbegin());
   out.notes.push_back({"leader", p1_first_, bal_, top});
   // Re-propose what the promises reported and fill every hole with a no-op,
-  // so no slot below `top` stays undecided.
-  for (uint64_t s = std::max(p1_first_, chosen_upto_ + 1); s <= top; ++s) {
-    if (chosen_above_.count(s) > 0)
-      continue;
-    auto i = adopted_.find(s);
-    if (i != adopted_.end()) {
-      propose(out, s, i->second.val);
-    } else {
-      out.notes.push_back({"noop_fill", s, bal_, 0});
-      propose(out, s, value::noop());
-    }
-  }
-  adopted_.clear();
-  next_slot_ = top + 1;
+  // so no slot below `top` stays undecided (fill_window does it, a window
+  // at a time).
+  repropose_upto_ = top;
+  next_slot_ = std::max(p1_first_, chosen_upto_ + 1);
   heartbeat_elapsed_ = 0;
   out.send.push_back({all_servers, heartbeat{bal_, id(), chosen_upto_}});
   fill_window(out);
@@ -336,6 +373,8 @@ void proposer_core::step_down(proposer_output& out, bool failed,
     for (auto& c : f.val.commands)
       again.push_back(c);
   in_flight_.clear();
+  adopted_.clear();
+  repropose_upto_ = 0;
   enqueue(again, true, out);
   if (failed)
     ++failures_;
@@ -350,8 +389,28 @@ void proposer_core::propose(proposer_output& out, uint64_t slot, value val) {
 }
 
 void proposer_core::fill_window(proposer_output& out) {
-  while (role_ == proposer_role::leader && !pending_.empty()
-         && in_flight_.size() < opts_.window) {
+  // Never more than `window` slots past the chosen prefix: a slot decided
+  // far above a hole would outrun what learners buffer.
+  while (role_ == proposer_role::leader
+         && (opts_.break_window_rule
+               ? in_flight_.size() < opts_.window
+               : next_slot_ <= chosen_upto_ + opts_.window)) {
+    if (next_slot_ <= repropose_upto_) {
+      auto s = next_slot_++;
+      if (chosen_above_.count(s) > 0 || s <= chosen_upto_)
+        continue;
+      auto i = adopted_.find(s);
+      if (i != adopted_.end()) {
+        propose(out, s, i->second.val);
+        adopted_.erase(i);
+      } else {
+        out.notes.push_back({"noop_fill", s, bal_, 0});
+        propose(out, s, value::noop());
+      }
+      continue;
+    }
+    if (pending_.empty())
+      break;
     std::vector<command> batch;
     size_t bytes = 0;
     while (!pending_.empty() && batch.size() < opts_.batch_max) {
@@ -453,6 +512,14 @@ void proposer_core::advance_chosen(uint64_t upto) {
   in_flight_.erase(in_flight_.begin(), in_flight_.upper_bound(chosen_upto_));
   if (next_slot_ <= chosen_upto_)
     next_slot_ = chosen_upto_ + 1;
+}
+
+proposer_output proposer_core::joined(const ballot& promised) {
+  proposer_output out;
+  if (!opts_.break_ballot_rule)
+    see(promised);
+  joined_ = true;
+  return out;
 }
 
 proposer_output proposer_core::learned(uint64_t chosen_upto) {

@@ -20,14 +20,25 @@
 // Phase 1 runs once per ballot for every slot from the first one this
 // proposer does not know to be chosen. The new leader re-proposes, per slot,
 // the value with the highest ballot any promise reported, and a no-op in
-// every hole below the highest such slot. Phase 2 then runs per slot with at
-// most `window` slots in flight; client commands wait in a bounded queue and
-// go out in batches of up to `batch_max` commands, so a lone client is never
-// held back and a busy leader fills slots.
+// every hole below the highest such slot. Phase 2 then runs per slot, never
+// more than `window` slots past the chosen prefix (so decisions never run
+// further ahead of a hole than learners buffer); client commands wait in a
+// bounded queue and go out in batches of up to `batch_max` commands, so a
+// lone client is never held back and a busy leader fills slots.
+//
+// Ballots are never reused, not even across restarts: the round of every
+// new ballot is made durable before its prepare leaves (`writes.round`),
+// and a restarted proposer starts above the stored round. A proposer whose
+// server lost its storage does not campaign until its acceptor has rejoined
+// (`joined`), and then starts above the ballot the acceptor rejoined at.
+// Phase 1 does not count a promise made by storage that has since been
+// lost: promises carry their storage's epoch and the newest epochs their
+// acceptor knows of others.
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <vector>
@@ -50,13 +61,34 @@ struct proposer_options {
   uint32_t pending_max = 100000;  ///< Queued commands, at most.
   bool prevote = true;
   uint64_t seed = 1;
+  /// The highest round this proposer used before (from storage).
+  uint64_t start_round = 0;
+  /// Its acceptor votes (false: it is rejoining after lost storage, and
+  /// this proposer must not campaign until `joined`).
+  bool joined = true;
+  /// TEST ONLY: forget the ballot round across restarts (no durable round),
+  /// so a restarted proposer reuses its ballots; the simulation must catch it.
+  bool break_ballot_rule = false;
+  /// TEST ONLY: bound slots in flight, not slots past the chosen prefix, so
+  /// decisions may outrun what learners buffer (the rule this replaced).
+  bool break_window_rule = false;
+
+  /// Throws std::invalid_argument naming the first bad option.
+  void validate() const;
 };
 
 enum class proposer_role : uint8_t { follower, precandidate, candidate, leader };
 
 const char* to_string(proposer_role r);
 
+/// Durable before any message of the same output is sent.
+struct proposer_writes {
+  std::optional<uint64_t> round; ///< A new highest ballot round.
+  bool empty() const { return !round; }
+};
+
 struct proposer_output {
+  proposer_writes writes;
   std::vector<outgoing> send;
   std::vector<core_note> notes;
 };
@@ -90,6 +122,12 @@ public:
 
   proposer_output handle(const accepted& msg);
   proposer_output handle(const nack& msg);
+
+  // -- lost storage ----------------------------------------------------------
+
+  /// The local acceptor votes, having promised `promised`: campaigns may
+  /// start, above that ballot.
+  proposer_output joined(const ballot& promised);
 
   // -- learning --------------------------------------------------------------
 
@@ -156,6 +194,7 @@ private:
   void enqueue(std::vector<command>& cmds, bool front, proposer_output& out);
   void reset_election_timer(bool backoff);
   void see(const ballot& b);
+  size_t counted_promises() const;
   size_t quorum() const { return majority(opts_.servers.size()); }
 
   proposer_options opts_;
@@ -177,9 +216,17 @@ private:
   // PreVote and phase 1.
   vote_set prevotes_;
   uint64_t prevote_round_ = 0;
-  vote_set promises_;
+  /// Promises for bal_: the storage epoch each came from, and the newest
+  /// epoch any promise reported for each acceptor.
+  std::map<server_id, uint64_t> promise_epochs_;
+  std::map<server_id, uint64_t> known_epochs_;
   uint64_t p1_first_ = 1;
   std::map<uint64_t, accepted_slot> adopted_;
+  /// A new leader's re-proposals: every slot up to here not known chosen
+  /// gets its adopted value or a no-op, window by window.
+  uint64_t repropose_upto_ = 0;
+  bool joined_ = true;
+  uint64_t stored_round_ = 0;
 
   // Phase 2.
   uint64_t next_slot_ = 1;

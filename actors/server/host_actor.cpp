@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "caf/event_based_actor.hpp"
 
@@ -53,8 +54,10 @@ void start_server(self_ptr self, const host_config& cfg) {
   auto& st = self->state;
   auto sc = cfg.server;
   sc.incarnation = cfg.incarnation_base + ++st.incarnation;
-  // Only the first start can find a store it did not write itself.
-  sc.fresh_storage = cfg.server.storage.fresh && st.incarnation == 1;
+  sc.storage = st.storage;
+  // A founder's acceptor records on its first start that it votes; from
+  // then on its storage says so. Wiped storage never founds anything.
+  sc.founder = st.founder;
   sc.simulator = st.simulator;
   for (auto& [id, info] : st.peers)
     sc.peers.push_back(info);
@@ -71,29 +74,31 @@ void start_server(self_ptr self, const host_config& cfg) {
       [](caf::error&) {});
 }
 
-/// Crashes the running server; `done` (if valid) is delivered once the
-/// front and all three roles are gone, so a /kill that returns is complete.
-void stop_server(self_ptr self, const host_config& cfg,
-                 caf::response_promise done = {}) {
+/// Watches the running incarnation's actors until they are all gone: only
+/// then may the next incarnation open the same storage (two acceptors on one
+/// disk could each forget what the other wrote).
+void watch_roles(self_ptr self) {
+  auto& st = self->state;
+  for (auto& a : {st.info.front, st.info.acceptor, st.info.proposer,
+                  st.info.learner})
+    if (a && st.old_roles.insert(a.address()).second)
+      self->monitor(a);
+}
+
+/// Runs `f` once no actor of a stopped incarnation runs any more.
+void after_stop(self_ptr self, std::function<void()> f) {
+  if (self->state.old_roles.empty())
+    f();
+  else
+    self->state.when_stopped.push_back(std::move(f));
+}
+
+/// Crashes the running server (after_stop() says when it is gone).
+void stop_server(self_ptr self, const host_config& cfg) {
   auto& st = self->state;
   if (!st.server)
     return;
-  if (done.pending()) {
-    auto waiting = std::make_shared<int>(0);
-    for (auto& a : {st.info.front, st.info.acceptor, st.info.proposer,
-                    st.info.learner}) {
-      if (!a)
-        continue;
-      ++*waiting;
-      self->monitor(a);
-      st.awaiting_down[a.address()] = [waiting, done]() mutable {
-        if (--*waiting == 0)
-          done.deliver(true);
-      };
-    }
-    if (*waiting == 0)
-      done.deliver(true);
-  }
+  watch_roles(self);
   // Not exit_reason::kill: CAF makes that fatal for every linked actor, and
   // the host must survive its server.
   self->unlink_from(st.server);
@@ -112,13 +117,13 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
   if (!cfg.server.log)
     cfg.server.log = event_log::null();
   self->set_down_handler([=](const caf::down_msg& dm) {
-    auto& waiting = self->state.awaiting_down;
-    auto i = waiting.find(dm.source);
-    if (i != waiting.end()) {
-      auto f = std::move(i->second);
-      waiting.erase(i);
+    auto& st = self->state;
+    if (st.old_roles.erase(dm.source) == 0 || !st.old_roles.empty())
+      return;
+    auto todo = std::move(st.when_stopped);
+    st.when_stopped.clear();
+    for (auto& f : todo)
       f();
-    }
   });
   self->set_exit_handler([=](const caf::exit_msg& em) {
     auto& st = self->state;
@@ -127,6 +132,7 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
       if (cfg.server.log->enabled())
         cfg.server.log->event(now_ms(self), cfg.server.id, "server_died")
           .field("reason", caf::to_string(em.reason));
+      watch_roles(self);
       st.server = caf::actor{};
       return;
     }
@@ -136,6 +142,8 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
   });
   self->state.load_balancer = cfg.load_balancer;
   self->state.simulator = cfg.server.simulator;
+  self->state.storage = cfg.server.storage;
+  self->state.founder = cfg.server.founder && cfg.server.storage.fresh;
   if (cfg.start_running)
     start_server(self, cfg);
   return {
@@ -191,19 +199,46 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
         case operator_action::kill: {
           if (!self->state.server)
             return false;
+          // Answered once the front and all three roles are gone, so a
+          // /kill that returns is complete.
           auto rp = self->make_response_promise();
-          stop_server(self, cfg, rp);
+          stop_server(self, cfg);
+          after_stop(self, [rp]() mutable { rp.deliver(true); });
           return rp;
         }
         case operator_action::restart:
-          if (self->state.server)
+          if (self->state.server || self->state.restarting)
             return false;
-          start_server(self, cfg);
+          self->state.restarting = true;
+          after_stop(self, [=] {
+            self->state.restarting = false;
+            if (!self->state.server)
+              start_server(self, cfg);
+          });
           return true;
         case operator_action::skip_slot:
           if (!self->state.server)
             return false;
           return relay<bool>(self, self->state.server, skip_atom::value);
+        case operator_action::wipe: {
+          if (!cfg.new_storage)
+            return false;
+          // The disk dies with the server: what it held is gone for good.
+          auto rp = self->make_response_promise();
+          stop_server(self, cfg);
+          // Only once every role is gone may the old storage be dropped.
+          after_stop(self, [=]() mutable {
+            auto& st = self->state;
+            st.storage = server_storage{};
+            st.storage = cfg.new_storage();
+            st.founder = false;
+            if (cfg.server.log->enabled())
+              cfg.server.log->event(now_ms(self), cfg.server.id,
+                                    "storage_wiped");
+            rp.deliver(true);
+          });
+          return rp;
+        }
       }
       return false;
     },

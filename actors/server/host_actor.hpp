@@ -14,6 +14,7 @@
 #include "caf/stateful_actor.hpp"
 #include <functional>
 #include <map>
+#include <set>
 
 #include "actors/server/server_actor.hpp"
 
@@ -27,6 +28,9 @@ struct host_config {
   /// time, so a restarted process announces a higher incarnation than any
   /// of its predecessors and peers replace their stale handles.
   uint64_t incarnation_base = 0;
+  /// Makes new, empty storage for this server (the operator's wipe: a dead
+  /// disk replaced); null: wipe is refused.
+  std::function<server_storage()> new_storage;
 };
 
 struct host_state {
@@ -36,10 +40,17 @@ struct host_state {
   caf::actor simulator;
   server_info info;                   ///< Its handles.
   uint64_t incarnation = 0;
+  server_storage storage;             ///< The server's disk, as it is now.
+  bool founder = false;               ///< Its storage belongs to a founder.
+  bool restarting = false;            ///< A restart waits for old roles.
+
   std::vector<caf::actor> peer_hosts; ///< One-process wiring.
   std::map<server_id, server_info> peers;
-  /// Actors a /kill waits for, with what to do when each is down.
-  std::map<caf::actor_addr, std::function<void()>> awaiting_down;
+  /// Actors of a stopped incarnation still running (they may still write
+  /// to the storage), and what waits for all of them to be gone: a /kill's
+  /// answer, a wipe, the next incarnation's start.
+  std::set<caf::actor_addr> old_roles;
+  std::vector<std::function<void()>> when_stopped;
 };
 
 caf::behavior host_actor(caf::stateful_actor<host_state>* self,

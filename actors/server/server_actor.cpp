@@ -16,13 +16,17 @@ namespace cafchat {
 acceptor_config acceptor_config_for(const server_params& p, server_id id,
                                     std::shared_ptr<acceptor_storage> storage) {
   acceptor_config ac;
-  ac.id = id;
-  ac.servers = p.servers;
+  ac.opts.id = id;
+  ac.opts.servers = p.servers;
+  ac.opts.learn_votes = p.learn_votes;
+  ac.opts.probe_ticks = p.retry_ticks;
+  ac.opts.rejoin_lag_max = p.buffer_max;
+  ac.opts.break_accept_rule = p.break_accept_rule;
+  ac.opts.break_rejoin_rule = p.break_rejoin_rule;
   ac.tick_ms = p.tick_ms;
   ac.storage = std::move(storage);
-  ac.learn_votes = p.learn_votes;
   ac.check_invariants = p.check_invariants;
-  ac.break_accept_rule = p.break_accept_rule;
+  ac.break_sync_rule = p.break_sync_rule;
   return ac;
 }
 
@@ -33,6 +37,7 @@ learner_config learner_config_for(const server_params& p, server_id id,
   lc.opts.servers = p.servers;
   lc.opts.catchup_ticks = p.catchup_ticks;
   lc.opts.catchup_max_slots = p.catchup_max_slots;
+  lc.opts.buffer_max = p.buffer_max;
   lc.opts.check = p.check_invariants;
   lc.tick_ms = p.tick_ms;
   lc.storage = std::move(storage);
@@ -54,6 +59,8 @@ proposer_config proposer_config_for(const server_params& p, server_id id,
   pc.opts.batch_bytes_max = p.batch_bytes_max;
   pc.opts.pending_max = p.pending_max;
   pc.opts.prevote = p.prevote;
+  pc.opts.break_ballot_rule = p.break_ballot_rule;
+  pc.opts.break_window_rule = p.break_window_rule;
   // Every incarnation draws other timeouts than the last.
   pc.opts.seed = p.seed + incarnation * 7919 + id;
   pc.tick_ms = p.tick_ms;
@@ -75,8 +82,10 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
   info.port = cfg.port;
 
   auto ac = acceptor_config_for(p, cfg.id, cfg.storage.acceptor);
-  ac.incarnation = cfg.incarnation;
-  ac.fresh_store = cfg.fresh_storage;
+  ac.opts.incarnation = cfg.incarnation;
+  ac.opts.founder = cfg.founder;
+  ac.decided = cfg.storage.learner;
+  ac.monitor = cfg.monitor;
   ac.log = cfg.log;
   ac.simulator = cfg.simulator;
   ac.peers = cfg.peers;
@@ -89,6 +98,8 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
   info.learner = self->spawn<caf::linked>(learner_actor, lc);
 
   auto pc = proposer_config_for(p, cfg.id, cfg.incarnation);
+  pc.storage = cfg.storage.acceptor;
+  pc.monitor = cfg.monitor;
   pc.log = cfg.log;
   pc.simulator = cfg.simulator;
   pc.peers = cfg.peers;
@@ -104,6 +115,7 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
 void reply_status(self_ptr self, caf::response_promise rp) {
   auto& info = self->state.info;
   auto timeout = std::chrono::seconds(2);
+  auto fail = [=](caf::error& e) mutable { rp.deliver(e); };
   self->request(info.proposer, timeout, status_atom::value)
     .then(
       [=](server_status& ps) mutable {
@@ -114,11 +126,22 @@ void reply_status(self_ptr self, caf::response_promise rp) {
               st.delivered_upto = ls.delivered_upto;
               st.history_size = ls.history_size;
               st.sessions = self->state.sessions;
-              rp.deliver(st);
+              self
+                ->request(self->state.info.acceptor, timeout,
+                          status_atom::value)
+                .then(
+                  [=](const ballot&, std::string& mode,
+                      std::string& waiting) mutable {
+                    auto full = st;
+                    full.acceptor = std::move(mode);
+                    full.waiting = std::move(waiting);
+                    rp.deliver(full);
+                  },
+                  fail);
             },
-            [=](caf::error& e) mutable { rp.deliver(e); });
+            fail);
       },
-      [=](caf::error& e) mutable { rp.deliver(e); });
+      fail);
 }
 
 } // namespace

@@ -31,10 +31,12 @@ struct server_config {
   uint64_t incarnation = 1;
   server_params params;
   server_storage storage;
-  /// The storage was created (not reopened) for this incarnation: the
-  /// acceptor cannot tell whether this server voted before.
-  bool fresh_storage = false;
+  /// A founding member of a cluster declared new: with fresh storage its
+  /// acceptor votes at once. Any other fresh storage rejoins first.
+  bool founder = false;
   event_log_ptr log;
+  /// TEST ONLY: the global view of every acceptor (tests/sim); may be null.
+  std::shared_ptr<paxos_monitor> monitor;
   caf::actor simulator;
   std::vector<server_info> peers; ///< Known peers (not this server).
   std::string host;               ///< Advertised to clients (multi-process).

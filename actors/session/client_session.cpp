@@ -68,13 +68,20 @@ using self_ptr = caf::stateful_actor<session_state>*;
 /// resumes past this server's history, so a batch may start below its
 /// position: those entries are skipped (the client ignores them too).
 bool track(self_ptr self, const session_config& cfg,
-           const std::vector<chat_entry>& entries) {
+           const std::vector<chat_entry>& entries,
+           const std::vector<std::pair<uint64_t, uint64_t>>& withdrawn = {}) {
   auto& st = self->state;
+  bool settled = false;
+  for (auto& [client, seq] : withdrawn)
+    if (client == cfg.client) {
+      st.acked = std::max(st.acked, seq);
+      settled = true;
+    }
   auto i = entries.begin();
   while (i != entries.end() && i->index < st.next_index)
     ++i;
   if (i == entries.end() || i->index != st.next_index)
-    return false;
+    return settled;
   // The client reads its acknowledgements off the entries themselves; the
   // session only keeps count, to answer resends without ordering them again.
   for (; i != entries.end(); ++i)
@@ -86,18 +93,29 @@ bool track(self_ptr self, const session_config& cfg,
 
 void read_history(self_ptr self, const session_config& cfg) {
   self->request(cfg.learner, caf::infinite,
-                history_request{self->state.next_index, cfg.history_chunk})
+                history_request{self->state.next_index, cfg.history_chunk,
+                                cfg.client})
     .then(
       [=](history_reply& reply) {
         if (!reply.entries.empty()) {
           auto entries = reply.entries;
           if (track(self, cfg, entries))
-            self->send(cfg.client_actor, delivered{std::move(reply.entries)});
+            self->send(cfg.client_actor,
+                       delivered{std::move(reply.entries), {}});
         }
-        if (reply.live)
+        if (reply.live) {
           self->state.live = true;
-        else
+          // What the state machine applied of ours, withdrawals included
+          // (they leave no entry): settle it with the client.
+          auto& st = self->state;
+          if (reply.client_seq > st.acked) {
+            st.acked = reply.client_seq;
+            self->send(cfg.client_actor,
+                       acknowledged{cfg.client, st.acked});
+          }
+        } else {
           read_history(self, cfg);
+        }
       },
       [=](caf::error&) { self->quit(caf::exit_reason::user_shutdown); });
 }
@@ -125,7 +143,10 @@ caf::behavior client_session(caf::stateful_actor<session_state>* self,
       auto keep = cmds.begin();
       bool resent = false;
       for (auto& c : cmds) {
+        // A withdrawal (no text) needs no check: it only uses up the seq of
+        // a message a server refused.
         auto why = c.client != cfg.client ? "command names another client"
+                   : c.is_withdrawal()    ? std::string{}
                                           : validate_text(c.text,
                                                           cfg.max_text_bytes);
         if (!why.empty())
@@ -143,7 +164,7 @@ caf::behavior client_session(caf::stateful_actor<session_state>* self,
     },
     [=](const delivered& msg) {
       // Live entries from the learner: pass the same message on, no copy.
-      if (track(self, cfg, msg.entries))
+      if (track(self, cfg, msg.entries, msg.withdrawn))
         self->send(cfg.client_actor,
                    self->current_mailbox_element()->move_content_to_message());
     },

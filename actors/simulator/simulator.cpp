@@ -12,7 +12,9 @@
 namespace cafchat {
 
 msg_phase phase_of(const caf::message& payload) {
-  if (payload.match_elements<prepare>() || payload.match_elements<promise>())
+  if (payload.match_elements<prepare>() || payload.match_elements<promise>()
+      || payload.match_elements<rejoin_prepare>()
+      || payload.match_elements<rejoin_reply>())
     return msg_phase::prepare;
   if (payload.match_elements<accept>() || payload.match_elements<accepted>()
       || payload.match_elements<learn>())
@@ -43,6 +45,10 @@ const char* type_name_of(const caf::message& payload) {
   CAFCHAT_NAME_OF(forward)
   CAFCHAT_NAME_OF(catchup_request)
   CAFCHAT_NAME_OF(catchup_reply)
+  CAFCHAT_NAME_OF(state_query)
+  CAFCHAT_NAME_OF(state_reply)
+  CAFCHAT_NAME_OF(rejoin_prepare)
+  CAFCHAT_NAME_OF(rejoin_reply)
 #undef CAFCHAT_NAME_OF
   return "other";
 }

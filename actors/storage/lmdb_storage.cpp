@@ -28,6 +28,8 @@ namespace fs = std::filesystem;
 
 const char* const meta_key = "meta";
 const char* const promised_key = "promised";
+const char* const acceptor_meta_key = "acceptor";
+const char* const round_key = "round";
 
 /// Why a decode failed, with the detail CAF keeps in the error's context
 /// (e.g. "3 trailing bytes").
@@ -360,6 +362,8 @@ acceptor_state read_acceptor_state(const txn& t) {
   acceptor_state st;
   if (auto v = t.find(env.meta, string_val(promised_key)))
     st.promised = decode_val<ballot>(env, *v, "the promise");
+  if (auto v = t.find(env.meta, string_val(acceptor_meta_key)))
+    st.meta = decode_val<acceptor_meta>(env, *v, "the acceptor's meta record");
   scan(t, env.accepted, "accepted", 0, [&](uint64_t slot, const MDB_val& v) {
     auto label = "accepted slot " + std::to_string(slot);
     auto a = decode_val<accepted_slot>(env, v, label);
@@ -535,6 +539,10 @@ void lmdb_acceptor_storage::write(const acceptor_writes& w) {
       t.put(env.meta, string_val(promised_key), bytes_val(bytes));
     }
   }
+  if (w.meta) {
+    auto bytes = encode(*w.meta);
+    t.put(env.meta, string_val(acceptor_meta_key), bytes_val(bytes));
+  }
   for (auto& a : w.accepted) {
     key64 k{a.slot};
     if (auto v = t.find(env.accepted, k.val())) {
@@ -565,6 +573,28 @@ lmdb_acceptor_storage::accepted_range(uint64_t first, size_t max) {
          return out.size() < max;
        });
   return out;
+}
+
+uint64_t lmdb_acceptor_storage::proposer_round() {
+  auto& env = *env_;
+  txn t{env, txn::read};
+  if (auto v = t.find(env.meta, string_val(round_key)))
+    return decode_val<uint64_t>(env, *v, "the proposer's round");
+  return 0;
+}
+
+void lmdb_acceptor_storage::write_proposer_round(uint64_t round) {
+  auto& env = *env_;
+  txn t{env, txn::write};
+  uint64_t cur = 0;
+  if (auto v = t.find(env.meta, string_val(round_key)))
+    cur = decode_val<uint64_t>(env, *v, "the proposer's round");
+  if (round > cur) {
+    auto bytes = encode(round);
+    t.put(env.meta, string_val(round_key), bytes_val(bytes));
+  }
+  t.commit();
+  ++syncs_;
 }
 
 uint64_t lmdb_acceptor_storage::syncs() const {

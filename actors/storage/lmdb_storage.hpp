@@ -11,6 +11,8 @@
 //
 //   meta      "meta"     -> lmdb_meta (format marker, version, server id)
 //             "promised" -> ballot
+//             "acceptor" -> acceptor_meta (joined, epochs, recovered floor)
+//             "round"    -> uint64_t      (the proposer's highest round)
 //   accepted  slot       -> accepted_slot
 //   decided   slot       -> decide        (slots 1..n, contiguous)
 //   history   index      -> chat_entry    (entries 1..n, contiguous)
@@ -37,13 +39,6 @@
 
 namespace cafchat {
 
-/// A store that cannot be opened, is not this server's, or does not decode.
-/// The message names the directory and what is wrong.
-class storage_error : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
-
 struct lmdb_options {
   /// Upper bound of the data file in bytes. It is reserved address space,
   /// not disk: the file grows with the data. A write that would pass it
@@ -56,7 +51,9 @@ struct lmdb_options {
 /// The meta record: what kind of store this is and whose.
 struct lmdb_meta {
   static constexpr const char* format_name = "cafchat-lmdb";
-  static constexpr uint32_t format_version = 2; ///< 2: decide has bal, bare.
+  /// 2: decide has bal, bare. 3: the acceptor's meta record (joined,
+  /// storage epoch, peers' epochs, recovered floor) and the proposer's round.
+  static constexpr uint32_t format_version = 3;
 
   /// Encoded first, so that any version can tell what it is looking at.
   std::string format = format_name;
@@ -83,6 +80,8 @@ public:
   void write(const acceptor_writes& w) override;
   std::vector<accepted_slot> accepted_range(uint64_t first,
                                             size_t max) override;
+  uint64_t proposer_round() override;
+  void write_proposer_round(uint64_t round) override;
   /// Number of write calls, each one committed transaction (an fsync when
   /// it changed anything).
   uint64_t syncs() const;

@@ -1,5 +1,6 @@
 #include "actors/storage/memory_storage.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -29,6 +30,7 @@ acceptor_state memory_acceptor_storage::load() {
   std::lock_guard<std::mutex> guard{mtx_};
   acceptor_state st;
   st.promised = promised_;
+  st.meta = meta_;
   for (auto& [slot, rec] : accepted_)
     st.accepted.emplace(slot, from_blob<accepted_slot>(rec.second));
   return st;
@@ -38,6 +40,8 @@ void memory_acceptor_storage::write(const acceptor_writes& w) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (w.promised && *w.promised > promised_)
     promised_ = *w.promised;
+  if (w.meta)
+    meta_ = *w.meta;
   for (auto& a : w.accepted) {
     auto i = accepted_.find(a.slot);
     if (i == accepted_.end())
@@ -56,6 +60,17 @@ memory_acceptor_storage::accepted_range(uint64_t first, size_t max) {
        i != accepted_.end() && out.size() < max; ++i)
     out.push_back(from_blob<accepted_slot>(i->second.second));
   return out;
+}
+
+uint64_t memory_acceptor_storage::proposer_round() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return round_;
+}
+
+void memory_acceptor_storage::write_proposer_round(uint64_t round) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  round_ = std::max(round_, round);
+  ++syncs_;
 }
 
 uint64_t memory_acceptor_storage::syncs() const {

@@ -22,12 +22,16 @@ public:
   void write(const acceptor_writes& w) override;
   std::vector<accepted_slot> accepted_range(uint64_t first,
                                             size_t max) override;
+  uint64_t proposer_round() override;
+  void write_proposer_round(uint64_t round) override;
   /// Number of write calls (each one a "sync").
   uint64_t syncs() const;
 
 private:
   mutable std::mutex mtx_;
   ballot promised_;
+  acceptor_meta meta_;
+  uint64_t round_ = 0;
   std::map<uint64_t, std::pair<ballot, std::string>> accepted_; ///< Encoded.
   uint64_t syncs_ = 0;
 };

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,15 @@
 #include "messages/paxos.hpp"
 
 namespace cafchat {
+
+/// Storage that cannot be used: a store that cannot be opened, is not this
+/// server's or does not decode, a write that failed (a full disk, a dead
+/// one). The message names the store and what is wrong. An operating error,
+/// not a broken invariant: the server stops, its peers go on.
+class storage_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
 
 class acceptor_storage {
 public:
@@ -32,6 +42,12 @@ public:
   /// `max`. Lets an acceptor keep only a window of its log in memory.
   virtual std::vector<accepted_slot> accepted_range(uint64_t first,
                                                     size_t max) = 0;
+  /// The highest ballot round the server's proposer has used (0: none).
+  /// Kept beside the acceptor's state: a proposer must never reuse a
+  /// ballot, not even after a restart.
+  virtual uint64_t proposer_round() = 0;
+  /// Makes `round` durable as the proposer's highest round (only rises).
+  virtual void write_proposer_round(uint64_t round) = 0;
 };
 
 /// What the learner persists per batch of applied slots, atomically.
@@ -69,7 +85,9 @@ struct server_storage {
   std::shared_ptr<acceptor_storage> acceptor;
   std::shared_ptr<learner_storage> learner;
   /// True when the storage held nothing of this server when it was opened:
-  /// a new server, or one that lost its disk.
+  /// a new server, or one that lost its disk. Only a fresh store of a
+  /// cluster declared new (bootstrap) may vote at once; any other fresh
+  /// store rejoins first (actors/acceptor/acceptor_core.hpp).
   bool fresh = true;
 };
 

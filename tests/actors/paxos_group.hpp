@@ -26,6 +26,7 @@ public:
     for (server_id id = 1; id <= n; ++id)
       p_.servers.push_back(id);
     p_.check_invariants = true;
+    monitor_ = std::make_shared<paxos_monitor>(n);
     // CAFCHAT_TRACE=1 prints every event of the group to stderr.
     if (std::getenv("CAFCHAT_TRACE") != nullptr)
       log_ = event_log::to_sink([](const std::string& line) {
@@ -55,9 +56,13 @@ public:
 
   void spawn_acceptor(server_id id) {
     auto c = acceptor_config_for(p_, id, disks_[id].acceptor);
-    c.incarnation = ++incarnations_;
-    c.fresh_store = fresh_[id];
+    c.opts.incarnation = ++incarnations_;
+    // The group starts as a new cluster: the first storage of each server
+    // founds it. A wiped one (wipe()) rejoins.
+    c.opts.founder = fresh_[id];
     fresh_[id] = false; // a respawn reopens the same store
+    c.decided = disks_[id].learner;
+    c.monitor = monitor_;
     c.log = log_;
     info_[id].acceptor = fx_.own(fx_.sys.spawn(acceptor_actor, c));
     ++info_[id].incarnation;
@@ -71,6 +76,7 @@ public:
 
   void spawn_proposer(server_id id) {
     auto c = proposer_config_for(p_, id, 0);
+    c.storage = disks_[id].acceptor;
     c.log = log_;
     c.learner = info_[id].learner;
     info_[id].proposer = fx_.own(fx_.sys.spawn(proposer_actor, c));
@@ -81,6 +87,16 @@ public:
   void kill(const caf::actor& a) {
     caf::anon_send_exit(a, caf::exit_reason::kill);
   }
+
+  /// Server `id` loses its disk: new, empty storage for its next actors,
+  /// which rejoin (the caller kills the old actors first).
+  void wipe(server_id id) {
+    disks_[id] = make_memory_storage();
+    fresh_[id] = false;
+  }
+
+  /// The first violation of the global Paxos invariants ("" if none).
+  std::string violation() const { return monitor_->violation(); }
 
   /// A client command from client `client`.
   void propose(server_id at, uint64_t client, uint64_t seq,
@@ -107,6 +123,7 @@ public:
 private:
   det_fixture& fx_;
   server_params p_;
+  std::shared_ptr<paxos_monitor> monitor_;
   event_log_ptr log_;
   uint64_t incarnations_ = 0;
   std::map<server_id, bool> fresh_;

@@ -131,3 +131,30 @@ TEST_CASE("learner: a bare decide that overtakes its own acceptor's vote waits "
   CHECK(out.deliver[0].val == v("mine"));
   CHECK(l.delivered_upto() == 1);
 }
+
+TEST_CASE("learner: votes of two values at one ballot never make a majority") {
+  learner_core l{opts(false), 0};
+  CHECK(l.handle(learn{{1, 1}, 1, 2, v("A")}).deliver.empty());
+  // A second value at (1,1): a reused ballot. Not counted with the first.
+  CHECK(l.handle(learn{{1, 1}, 1, 3, v("B")}).deliver.empty());
+  auto out = l.handle(learn{{1, 1}, 1, 1, v("A")});
+  REQUIRE(out.deliver.size() == 1);
+  CHECK(out.deliver[0].val == v("A"));
+  learner_core strict{opts(true), 0};
+  strict.handle(learn{{1, 1}, 1, 2, v("A")});
+  CHECK_THROWS_AS(strict.handle(learn{{1, 1}, 1, 3, v("B")}), std::logic_error);
+}
+
+TEST_CASE("learner: what it holds above a hole can be served to a peer that "
+          "needs it") {
+  learner_core l{opts(), 0};
+  for (uint64_t s : {3, 4, 5, 7})
+    l.handle(decide{s, v("x")});
+  CHECK(l.delivered_upto() == 0);
+  auto run = l.buffered(4, 10);
+  REQUIRE(run.size() == 2);
+  CHECK(run[0].slot == 4);
+  CHECK(run[1].slot == 5);
+  CHECK(l.buffered(6, 10).empty());
+  CHECK(l.buffered(3, 1).size() == 1);
+}

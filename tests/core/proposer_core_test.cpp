@@ -34,7 +34,7 @@ proposer_output elect(proposer_core& p, std::vector<server_id> voters = {1, 2}) 
   REQUIRE(prep.size() == 1);
   proposer_output last;
   for (auto v : voters)
-    last = p.handle(promise{prep[0].bal, v, prep[0].first_slot, {}});
+    last = p.handle(promise{prep[0].bal, v, prep[0].first_slot, {}, 0, {}});
   REQUIRE(p.role() == proposer_role::leader);
   return last;
 }
@@ -65,9 +65,9 @@ TEST_CASE("proposer: a new leader adopts the highest-ballot value per slot "
   auto a = batch_of({cmd(7, 1, "a")});
   auto bb = batch_of({cmd(8, 1, "b")});
   auto c = batch_of({cmd(9, 1, "c")});
-  p.handle(promise{b, 2, 1, {{1, {1, 2}, a}, {3, {1, 2}, c}}});
+  p.handle(promise{b, 2, 1, {{1, {1, 2}, a}, {3, {1, 2}, c}}, 0, {}});
   CHECK(p.role() == proposer_role::candidate);
-  auto lead = p.handle(promise{b, 3, 1, {{1, {0, 3}, bb}}});
+  auto lead = p.handle(promise{b, 3, 1, {{1, {0, 3}, bb}}, 0, {}});
   CHECK(p.role() == proposer_role::leader);
   auto accepts = sent<accept>(lead.send);
   REQUIRE(accepts.size() == 3);
@@ -87,11 +87,11 @@ TEST_CASE("proposer: promises for another ballot or from the same acceptor "
           "do not make a majority") {
   proposer_core p{opts(1)};
   auto b = sent<prepare>(p.campaign().send).at(0).bal;
-  p.handle(promise{b, 2, 1, {}});
-  p.handle(promise{b, 2, 1, {}});             // duplicate
-  p.handle(promise{ballot{9, 3}, 3, 1, {}});  // someone else's ballot
+  p.handle(promise{b, 2, 1, {}, 0, {}});
+  p.handle(promise{b, 2, 1, {}, 0, {}});             // duplicate
+  p.handle(promise{ballot{9, 3}, 3, 1, {}, 0, {}});  // someone else's ballot
   CHECK(p.role() == proposer_role::candidate);
-  p.handle(promise{b, 3, 1, {}});
+  p.handle(promise{b, 3, 1, {}, 0, {}});
   CHECK(p.role() == proposer_role::leader);
 }
 
@@ -336,8 +336,8 @@ TEST_CASE("proposer: learned slots are never proposed again") {
   p.learned(10);
   auto prep = sent<prepare>(p.campaign().send);
   CHECK(prep.at(0).first_slot == 11);
-  p.handle(promise{prep[0].bal, 1, 11, {}});
-  auto lead = p.handle(promise{prep[0].bal, 2, 11, {}});
+  p.handle(promise{prep[0].bal, 1, 11, {}, 0, {}});
+  auto lead = p.handle(promise{prep[0].bal, 2, 11, {}, 0, {}});
   CHECK(p.next_slot() == 11);
   CHECK(sent<accept>(p.submit({cmd(1, 1)}).send).at(0).slot == 11);
 }
@@ -351,4 +351,117 @@ TEST_CASE("proposer: the transition check catches a slot proposed twice "
   CHECK_NOTHROW(p.check_transition(before));
   before.proposals[1] = batch_of({cmd(2, 2, "other")});
   CHECK_THROWS_AS(p.check_transition(before), std::logic_error);
+}
+
+// Bug 2c of issue 10 (failed on 121f74a: next_slot reached 7 with window 2
+// while slot 1 was undecided; learners then dropped what they could not
+// buffer, and nobody could serve it again).
+TEST_CASE("proposer: decisions never run more than window slots past the "
+          "chosen prefix") {
+  proposer_core p{opts(1, false, /*window*/ 2)};
+  elect(p);
+  auto b = p.current_ballot();
+  for (uint64_t s = 1; s <= 6; ++s)
+    p.submit({cmd(9, s)});
+  // Slot 1 is never accepted; every later slot is, at once.
+  for (uint64_t s = 2; s <= 6; ++s) {
+    p.handle(accepted{b, s, 1});
+    p.handle(accepted{b, s, 2});
+  }
+  CHECK(p.next_slot() == 3);
+  CHECK(p.pending() == 4);
+  // Slot 1 chosen: the window moves on.
+  p.handle(accepted{b, 1, 1});
+  auto out = p.handle(accepted{b, 1, 2});
+  CHECK(p.chosen_upto() == 2);
+  CHECK(sent<accept>(out.send).size() == 2); // slots 3 and 4
+}
+
+TEST_CASE("proposer: a new leader re-proposes adopted slots a window at a "
+          "time") {
+  proposer_core p{opts(1, false, /*window*/ 2)};
+  auto prep = sent<prepare>(p.campaign().send);
+  auto b = prep[0].bal;
+  auto v = batch_of({cmd(5, 1)});
+  std::vector<accepted_slot> reported;
+  for (uint64_t s = 1; s <= 5; ++s)
+    reported.push_back({s, {0, 2}, v});
+  p.handle(promise{b, 2, 1, reported, 0, {}});
+  auto lead = p.handle(promise{b, 3, 1, {}, 0, {}});
+  REQUIRE(p.role() == proposer_role::leader);
+  auto acc = sent<accept>(lead.send);
+  REQUIRE(acc.size() == 2);
+  CHECK(acc[0].slot == 1);
+  CHECK(acc[1].slot == 2);
+  p.handle(accepted{b, 1, 1});
+  auto more = sent<accept>(p.handle(accepted{b, 1, 2}).send);
+  REQUIRE(more.size() == 1);
+  CHECK(more[0].slot == 3);
+  CHECK(more[0].val == v);
+}
+
+// Bug 2a of issue 10 (failed on 121f74a: a restarted proposer's first ballot
+// was (1, id) again).
+TEST_CASE("proposer: every new ballot round is made durable before its "
+          "prepare, and a restart starts above it") {
+  proposer_core p{opts(1)};
+  auto out = p.campaign();
+  REQUIRE(out.writes.round.has_value());
+  auto prep = sent<prepare>(out.send);
+  REQUIRE(prep.size() == 1);
+  CHECK(*out.writes.round == prep[0].bal.round);
+  auto o = opts(1);
+  o.start_round = *out.writes.round;
+  proposer_core restarted{o};
+  auto again = sent<prepare>(restarted.campaign().send);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].bal.round == o.start_round + 1);
+  // TEST ONLY: with the rule broken the ballot is reused, as it was.
+  o.break_ballot_rule = true;
+  proposer_core broken{o};
+  auto reused = broken.campaign();
+  CHECK_FALSE(reused.writes.round.has_value());
+  CHECK(sent<prepare>(reused.send)[0].bal == prep[0].bal);
+}
+
+TEST_CASE("proposer: without its acceptor joined it never campaigns, and "
+          "then it campaigns above the ballot the acceptor rejoined at") {
+  auto o = opts(1);
+  o.joined = false;
+  proposer_core p{o};
+  CHECK(sent<prepare>(p.campaign().send).empty());
+  for (int i = 0; i < 1000; ++i)
+    CHECK(sent<prepare>(p.tick().send).empty());
+  CHECK(sent<prepare>(p.submit({cmd(1, 1)}).send).empty());
+  CHECK(p.role() == proposer_role::follower);
+  p.joined(ballot{41, 1});
+  auto prep = sent<prepare>(p.campaign().send);
+  REQUIRE(prep.size() == 1);
+  CHECK(prep[0].bal == ballot{42, 1});
+}
+
+TEST_CASE("proposer: a promise from storage that has since been replaced "
+          "does not count toward phase 1") {
+  proposer_core p{opts(1, false)};
+  auto b = sent<prepare>(p.campaign().send)[0].bal;
+  // Acceptor 2's promise comes from its old storage (epoch 0) ...
+  p.handle(promise{b, 2, 1, {}, 0, {}});
+  // ... and acceptor 3 knows that 2 has rejoined at epoch 1: 2's promise is
+  // void, and 1 + 3 are needed.
+  p.handle(promise{b, 3, 1, {}, 0, {{2, 1}}});
+  CHECK(p.role() == proposer_role::candidate);
+  // A promise of 2's new storage counts again.
+  p.handle(promise{b, 2, 1, {}, 1, {}});
+  CHECK(p.role() == proposer_role::leader);
+}
+
+TEST_CASE("proposer: a promise of an acceptor that reports itself at a newer "
+          "epoch replaces its older one") {
+  proposer_core p{opts(1, false)};
+  auto b = sent<prepare>(p.campaign().send)[0].bal;
+  p.handle(promise{b, 3, 1, {}, 0, {{2, 1}}});
+  p.handle(promise{b, 2, 1, {}, 0, {}});
+  CHECK(p.role() == proposer_role::candidate);
+  p.handle(promise{b, 1, 1, {}, 0, {}});
+  CHECK(p.role() == proposer_role::leader); // 1 and 3
 }

@@ -32,7 +32,28 @@ bool operator==(const prepare& a, const prepare& b) {
 }
 bool operator==(const promise& a, const promise& b) {
   return a.bal == b.bal && a.from == b.from && a.first_slot == b.first_slot
-         && a.accepted == b.accepted;
+         && a.accepted == b.accepted && a.epoch == b.epoch
+         && a.epochs == b.epochs;
+}
+bool operator==(const state_query& a, const state_query& b) {
+  return a.from == b.from && a.incarnation == b.incarnation;
+}
+bool operator==(const state_reply& a, const state_reply& b) {
+  return a.from == b.from && a.incarnation == b.incarnation
+         && a.promised == b.promised && a.voting == b.voting
+         && a.known_epoch == b.known_epoch
+         && a.delivered_upto == b.delivered_upto
+         && a.recovered_floor == b.recovered_floor;
+}
+bool operator==(const rejoin_prepare& a, const rejoin_prepare& b) {
+  return a.from == b.from && a.epoch == b.epoch && a.bal == b.bal
+         && a.first_slot == b.first_slot;
+}
+bool operator==(const rejoin_reply& a, const rejoin_reply& b) {
+  return a.from == b.from && a.bal == b.bal && a.epoch == b.epoch
+         && a.ok == b.ok && a.promised == b.promised
+         && a.known_epoch == b.known_epoch && a.learn_upto == b.learn_upto
+         && a.accepted == b.accepted && a.epochs == b.epochs;
 }
 bool operator==(const accept& a, const accept& b) {
   return a.bal == b.bal && a.slot == b.slot && a.val == b.val;
@@ -79,7 +100,7 @@ bool operator==(const submit& a, const submit& b) {
   return a.commands == b.commands;
 }
 bool operator==(const delivered& a, const delivered& b) {
-  return a.entries == b.entries;
+  return a.entries == b.entries && a.withdrawn == b.withdrawn;
 }
 bool operator==(const acknowledged& a, const acknowledged& b) {
   return a.client == b.client && a.seq == b.seq;
@@ -88,16 +109,19 @@ bool operator==(const rejected& a, const rejected& b) {
   return a.client == b.client && a.seq == b.seq && a.reason == b.reason;
 }
 bool operator==(const history_request& a, const history_request& b) {
-  return a.first_index == b.first_index && a.max_entries == b.max_entries;
+  return a.first_index == b.first_index && a.max_entries == b.max_entries
+         && a.client == b.client;
 }
 bool operator==(const history_reply& a, const history_reply& b) {
-  return a.entries == b.entries && a.live == b.live;
+  return a.entries == b.entries && a.live == b.live
+         && a.client_seq == b.client_seq;
 }
 bool operator==(const server_status& a, const server_status& b) {
   return a.id == b.id && a.alive == b.alive && a.role == b.role
          && a.bal == b.bal && a.leader == b.leader
          && a.chosen_upto == b.chosen_upto
-         && a.delivered_upto == b.delivered_upto
+         && a.delivered_upto == b.delivered_upto && a.acceptor == b.acceptor
+         && a.waiting == b.waiting
          && a.history_size == b.history_size && a.sessions == b.sessions;
 }
 bool operator==(const client_placement& a, const client_placement& b) {
@@ -198,7 +222,9 @@ TEST_CASE_METHOD(fixture, "messages: every Paxos message survives a round trip")
   check(value::noop());
   check(accepted_slot{5, {2, 1}, batch});
   check(prepare{{3, 2}, 17});
-  check(promise{{3, 2}, 1, 17, {{17, {2, 1}, batch}, {19, {1, 3}, value::noop()}}});
+  check(promise{{3, 2}, 1, 17, {{17, {2, 1}, batch}, {19, {1, 3}, value::noop()}},
+                0, {}});
+  check(promise{{3, 2}, 1, 17, {{17, chosen_ballot(), batch}}, 4, {{2, 1}, {3, 7}}});
   check(accept{{3, 2}, 18, batch});
   check(accepted{{3, 2}, 18, 3});
   check(nack{{3, 2}, {4, 1}, 18, 2});
@@ -211,26 +237,39 @@ TEST_CASE_METHOD(fixture, "messages: every Paxos message survives a round trip")
   check(forward{3, {c1, c2}});
   check(catchup_request{1, 10, 256});
   check(catchup_reply{2, {{10, batch}, {11, value::noop()}}, 11});
+  check(state_query{1, 77});
+  check(state_reply{2, 77, {3, 2}, true, 4, 120, 6});
+  check(rejoin_prepare{1, 5, {9, 1}, 121});
+  check(rejoin_reply{2, {9, 1}, 5, true, {9, 1}, 4, 0,
+                     {{121, {3, 2}, batch}}, {{1, 5}, {3, 2}}});
+  check(rejoin_reply{3, {9, 1}, 5, false, {12, 3}, 6, 130, {}, {}});
+  check(command::withdrawal(42, 9));
 }
 
 TEST_CASE_METHOD(fixture, "messages: every client message survives a round trip") {
   chat_entry e{12, 9, 42, 7, "alice", "hi"};
   check(submit{{c1, c2}});
   check(e);
-  check(delivered{{e, chat_entry{13, 9, 43, 1, "bob", "yo"}}});
+  check(delivered{{e, chat_entry{13, 9, 43, 1, "bob", "yo"}}, {}});
+  check(delivered{{}, {{42, 8}, {43, 2}}});
   check(acknowledged{42, 7});
   check(rejected{42, 8, "message of 5000 bytes is over the limit of 4096 bytes"});
-  check(history_request{100, 512});
-  check(history_reply{{e}, true});
+  check(history_request{100, 512, 42});
+  check(history_reply{{e}, true, 7});
 }
 
 TEST_CASE_METHOD(fixture, "messages: every control message survives a round trip") {
-  check(server_status{2, true, "leader", {3, 2}, 2, 40, 39, 120, 4});
+  check(server_status{2, true, "leader", {3, 2}, 2, 40, 39, 120, 4, "voting",
+                      ""});
+  check(server_status{1, true, "follower", {3, 2}, 2, 0, 12, 5, 0, "rejoining",
+                      "storage is new: waiting for 2 voting peers to answer"});
   check(client_placement{42, "alice", 2});
   check(cluster_view{true,
-                     {server_status{1, false, "down", {}, 0, 0, 0, 0, 0}},
+                     {server_status{1, false, "down", {}, 0, 0, 0, 0, 0, "",
+                                    ""}},
                      {client_placement{42, "alice", 2}}});
   check(operator_command{operator_action::restart, 3});
+  check(operator_command{operator_action::wipe, 2});
   check(sim_control{sim_action::set_rule, 2, "p:10::a:20::c:30", 0, 0, 0,
                     false, {}});
   check(sim_control{sim_action::split, 0, "", 0.25, 10, 20, true, {1, 2}});

@@ -62,12 +62,21 @@ class Cluster:
             f.write("\n".join(lines) + "\n")
         self.procs = {}
         self.wrap = {}  # node id -> command prefix (e.g. ip netns exec)
+        self.founded = set()  # servers started once (they founded the cluster)
 
-    def start(self, nid):
+    def start(self, nid, bootstrap=None):
+        """Starts node nid. A server's first start founds the new cluster
+        (--bootstrap), unless bootstrap=False; later starts never do."""
         nid = str(nid)
         log = open(os.path.join(self.dir, f"node-{nid}.log"), "ab")
         cmd = self.wrap.get(nid, []) + [os.path.join(self.bin, "caf-node"),
                                         "--config", self.config, "--node", nid]
+        if bootstrap is None:
+            bootstrap = nid != "lb" and nid not in self.founded
+        if nid != "lb":
+            self.founded.add(nid)
+        if bootstrap:
+            cmd.append("--bootstrap")
         self.procs[nid] = subprocess.Popen(cmd, cwd=self.dir, stdout=log,
                                            stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL)

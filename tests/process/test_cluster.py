@@ -149,17 +149,19 @@ def test_lost_data_directory_rejoins_as_non_voter_until_safe():
         c.kill9(victim)
         shutil.rmtree(os.path.join(c.dir, "data", f"server-{victim}"))
         c.start(victim)
-        # It finds peers holding state, so it must not vote at once ...
+        # Its storage is new and it was not told to bootstrap, so it must
+        # not vote at once ...
         c.wait(lambda: any(e.get("event") == "acceptor_mode"
-                           and e.get("mode") == "recovering"
+                           and e.get("mode") == "rejoining"
                            for e in events_of(c, victim)), 20,
-               f"server {victim} to enter recovery")
-        # ... and votes again once an instance begun after its restart is
-        # decided, having caught up meanwhile.
+               f"server {victim} to start rejoining")
+        # ... and votes again once a majority of voting peers promised its
+        # rejoin ballot, having caught up meanwhile.
         rc, _, err = c.chat("bob", "\n".join(f"b{i}" for i in range(10)) + "\n")
         check(rc == 0, err)
-        c.wait(lambda: events_of(c, victim)[-1:] and any(
+        c.wait(lambda: any(
             e.get("event") == "acceptor_mode" and e.get("mode") == "voting"
+            and "rejoined" in e.get("why", "")
             for e in events_of(c, victim)), 20, f"server {victim} to vote")
         c.wait(lambda: len({s["delivered_upto"] for s in c.status()["servers"]})
                == 1, 20, "everyone to hold the same log")
@@ -167,6 +169,65 @@ def test_lost_data_directory_rejoins_as_non_voter_until_safe():
         check([m["text"] for m in hist] ==
               [f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10)],
               "history after the lost directory")
+    with_cluster(body)
+
+
+def test_lost_disk_while_a_majority_is_down_loses_nothing():
+    """Issue 10, scenario 1, as an operator would do it (it lost the second
+    client's 30 acknowledged messages on 121f74a): server 3 down, 30 messages
+    acknowledged by 1 and 2, then 1 and 2 killed and 1's disk replaced. With
+    only the wiped 1 and the stale 3 up, the cluster must wait, and say why;
+    once 2 is back it serves everything."""
+    def body(c):
+        rc, _, err = c.chat("alice", "\n".join(f"a{i}" for i in range(20)) + "\n")
+        check(rc == 0, f"alice: {err}")
+        c.kill9(3)
+        rc, _, err = c.chat("bob", "\n".join(f"b{i}" for i in range(30)) + "\n")
+        check(rc == 0, f"bob: {err}")
+        c.kill9(1)
+        c.kill9(2)
+        shutil.rmtree(os.path.join(c.dir, "data", "server-1"))
+        c.start(1)  # not a founder: its disk is new, the cluster is not
+        time.sleep(5)
+        c.start(3)
+        carol = Feeder(c, "carol", [f"c{i}" for i in range(10)], pause=0.05,
+                       drain=120)
+        # Nothing can be decided: 1 does not vote, and 3 alone is no majority.
+        def waiting():
+            st = c.status()
+            one = next(s for s in st["servers"] if s["id"] == 1)
+            return one["alive"] and one["acceptor"] == "rejoining" \
+                and one["waiting"]
+        c.wait(waiting, 30, "server 1 to report that it waits to rejoin")
+        st = c.status()
+        one = next(s for s in st["servers"] if s["id"] == 1)
+        check("voting peers" in one["waiting"],
+              f"server 1 does not say why it waits: {one}")
+        time.sleep(3)
+        ev = events_of(c, 1)
+        check(any(e.get("event") == "acceptor_mode"
+                  and e.get("mode") == "rejoining" and e.get("why")
+                  for e in ev), "no acceptor_mode rejoining line with a reason")
+        check(not any(e.get("event") == "acceptor_mode"
+                      and e.get("mode") == "voting"
+                      and "rejoined" in e.get("why", "") for e in ev),
+              "server 1 voted before server 2 was back")
+        check(carol.proc.poll() is None, "carol finished while nothing "
+              "could be decided")
+        # Server 2 returns: 1 rejoins through 2 and 3, and all is served.
+        c.start(2)
+        carol.finish(timeout=150)
+        check(carol.rc == 0, f"carol exit {carol.rc}: {carol.stderr[-500:]}")
+        hist = final_history(c)
+        texts = [m["text"] for m in hist]
+        check(texts == [f"a{i}" for i in range(20)] + [f"b{i}" for i in range(30)]
+              + [f"c{i}" for i in range(10)],
+              f"history after the lost disk: {texts}")
+        c.wait(lambda: len({s["delivered_upto"] for s in c.status()["servers"]})
+               == 1, 30, "every server to hold the same log")
+        check(any(e.get("event") == "acceptor_mode" and e.get("mode") == "voting"
+                  and "rejoined" in e.get("why", "")
+                  for e in events_of(c, 1)), "server 1 never voted again")
     with_cluster(body)
 
 
@@ -253,6 +314,7 @@ if __name__ == "__main__":
         test_frozen_server_is_detected_and_rejoins,
         test_garbage_and_half_open_connections_leave_nodes_serving,
         test_lost_data_directory_rejoins_as_non_voter_until_safe,
+        test_lost_disk_while_a_majority_is_down_loses_nothing,
         test_corrupt_data_directory_stops_the_node_with_a_clear_error,
         test_busy_port_and_unknown_node_are_clear_errors,
         test_simulator_sits_between_processes,

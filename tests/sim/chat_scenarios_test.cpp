@@ -398,3 +398,74 @@ TEST_CASE_METHOD(det_fixture, "chat: one omission-faulty server at a time, "
   CHECK(faults->size() >= 5);
   CHECK(sim->counters().dropped_omission > 500);
 }
+
+// Bug 2d of issue 10 (failed on 121f74a: "fits" was never delivered; the
+// refused message stayed pending and the state machine skipped every later
+// seq of the client).
+TEST_CASE_METHOD(det_fixture, "chat: a message a server refuses is withdrawn, "
+                              "and the client's later messages flow") {
+  auto o = opts();
+  o.params.max_text_bytes = 16;
+  o.client_max_text_bytes = 1000; // until it hears the cluster's limit
+  cluster_harness h{*this, o};
+  auto& big = h.add_client("big");
+  // Said before the client knows the cluster's limit: it takes both.
+  h.say(big, std::string(40, 'x'));
+  h.say(big, "fits");
+  REQUIRE(h.settle(10s));
+  REQUIRE(big.rec->entries.size() == 1);
+  CHECK(big.rec->entries[0].text == "fits");
+  CHECK(big.rec->entries[0].seq == 2);
+  CHECK(big.rec->count("rejected") == 1);
+  CHECK(big.rec->withdrawn == std::set<uint64_t>{1});
+  CHECK(h.history(1).size() == 1);
+  require_consistent(h);
+  // Now it knows the limit and refuses at once, without a seq.
+  auto r = ask<uint64_t>(big.actor, say_atom::value, std::string(17, 'y'));
+  CHECK_FALSE(r);
+}
+
+TEST_CASE_METHOD(det_fixture, "chat: after a reroute to a server with a smaller "
+                              "limit, each message is delivered once or "
+                              "withdrawn, in order") {
+  auto o = opts();
+  o.params.max_text_bytes = 100;
+  o.max_text_bytes = {{2, 16}, {3, 16}}; // only server 1 takes long messages
+  o.simulator = true;
+  cluster_harness h{*this, o};
+  auto& alice = h.add_client("alice");
+  warm_up(*this, h);
+  // Move alice to server 1: crash whichever server she is on until she is.
+  for (int i = 0; i < 10 && h.server_of(alice) != 1; ++i) {
+    auto on = h.server_of(alice);
+    h.kill(on);
+    REQUIRE(run_until([&] { return h.server_of(alice) != 0; }, 5s));
+    h.restart(on);
+    run_for(500ms);
+  }
+  REQUIRE(h.server_of(alice) == 1);
+  // Long messages reach server 1 while it is cut off from its peers, so
+  // none is ordered; then it dies, and a stricter server refuses them.
+  sim_control cut;
+  cut.action = sim_action::isolate;
+  cut.server = 1;
+  caf::anon_send(h.sim, cut);
+  drain();
+  for (int i = 0; i < 10; ++i)
+    h.say(alice, "a fairly long message, number " + std::to_string(i));
+  run_for(50ms);
+  h.kill(1);
+  sim_control heal;
+  heal.action = sim_action::heal;
+  caf::anon_send(h.sim, heal);
+  for (int i = 0; i < 5; ++i)
+    h.say(alice, "short " + std::to_string(i));
+  REQUIRE(h.settle(20s));
+  require_consistent(h);
+  size_t shorts = 0;
+  for (auto& e : alice.rec->entries)
+    shorts += e.text.rfind("short", 0) == 0;
+  CHECK(shorts == 5);
+  CHECK(alice.rec->withdrawn.size() == 10);
+  CHECK(alice.rec->entries.size() == 5);
+}

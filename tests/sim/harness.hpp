@@ -8,6 +8,8 @@
 
 #include <map>
 #include <memory>
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,20 +22,36 @@
 #include "actors/storage/memory_storage.hpp"
 #include "messages/atoms.hpp"
 #include "tests/actors/fixture.hpp"
+#include "tests/sim/sim_disk.hpp"
 
 namespace cafchat::test {
 
 /// What one client saw.
 struct client_record : client_listener {
+  std::vector<std::string> said; ///< said[k] went out with seq k + 1.
   std::vector<chat_entry> entries;
   std::vector<client_notice> notices;
+  std::set<uint64_t> withdrawn; ///< Seqs a server refused, withdrawn since.
   uint64_t acked = 0;
+  /// Sees every notice (the simulation's trace); may be empty.
+  std::function<void(const client_notice&)> trace;
 
   void on_entries(const std::vector<chat_entry>& xs) override {
     entries.insert(entries.end(), xs.begin(), xs.end());
   }
-  void on_notice(const client_notice& n) override { notices.push_back(n); }
+  void on_notice(const client_notice& n) override {
+    if (trace)
+      trace(n);
+    notices.push_back(n);
+    if (n.event == "withdrawn")
+      withdrawn.insert(n.seq);
+  }
   void on_acknowledged(uint64_t seq) override { acked = std::max(acked, seq); }
+  void on_said(uint64_t seq, const std::string& text) override {
+    if (said.size() < seq)
+      said.resize(seq);
+    said[seq - 1] = text;
+  }
 
   size_t count(const std::string& event) const {
     size_t n = 0;
@@ -48,7 +66,9 @@ struct test_client {
   std::string name;
   caf::actor actor;
   std::shared_ptr<client_record> rec;
-  std::vector<std::string> said; ///< said[k] was sent with seq k + 1.
+  /// What the test asked it to say; rec->said holds what went out (a text
+  /// the client refused at once, as too long, takes no seq).
+  std::vector<std::string> said;
 };
 
 struct harness_options {
@@ -59,6 +79,11 @@ struct harness_options {
   event_log_ptr sim_log; ///< The simulator's event log (may be null).
   event_log_ptr log;     ///< Every server's and the balancer's event log.
   uint32_t client_retry_ms = 300;
+  /// Servers whose text limit differs from params.max_text_bytes.
+  std::map<server_id, uint32_t> max_text_bytes;
+  /// The clients' own limit before they learn the cluster's (0: the
+  /// cluster's).
+  uint32_t client_max_text_bytes = 0;
 };
 
 class cluster_harness {
@@ -85,14 +110,27 @@ public:
       sim = fx_.own(fx_.sys.spawn(simulator_actor, sc));
     }
     std::vector<caf::actor> hs;
+    monitor = std::make_shared<paxos_monitor>(p.servers.size());
     for (auto id : p.servers) {
-      disks[id] = make_memory_storage();
+      power[id] = std::make_shared<test::power>();
+      disks[id] = make_sim_disk(power[id]);
       host_config hc;
       hc.server.id = id;
       hc.server.params = p;
+      if (auto i = opts_.max_text_bytes.find(id); i != opts_.max_text_bytes.end())
+        hc.server.params.max_text_bytes = i->second;
       hc.server.storage = disks[id];
+      // Every disk is new: the servers found a new cluster.
+      hc.server.founder = true;
+      hc.server.monitor = monitor;
       hc.server.simulator = sim;
       hc.server.log = opts_.log;
+      // A wiped server gets new storage, which the checkers read from then
+      // on (the host calls this on its own thread: the test's).
+      hc.new_storage = [this, id] {
+        disks[id] = make_sim_disk(power[id]);
+        return disks[id];
+      };
       hc.load_balancer = lb;
       hosts[id] = fx_.own(fx_.sys.spawn(host_actor, hc));
       hs.push_back(hosts[id]);
@@ -113,8 +151,11 @@ public:
     cc.retry_ms = opts_.client_retry_ms;
     cc.connect_timeout_ms = 1000;
     cc.reconnect_ms = 100;
-    cc.max_text_bytes = opts_.params.max_text_bytes;
+    cc.max_text_bytes = opts_.client_max_text_bytes > 0
+                          ? opts_.client_max_text_bytes
+                          : opts_.params.max_text_bytes;
     cc.listener = c->rec;
+    cc.break_withdraw_rule = opts_.params.break_withdraw_rule;
     c->actor = fx_.own(fx_.sys.spawn(client_actor, cc));
     clients.push_back(std::move(c));
     return *clients.back();
@@ -126,6 +167,10 @@ public:
   }
 
   void kill(server_id id) { command(operator_action::kill, id); }
+  /// Crash server `id` and lose its disk; restart() then rejoins.
+  void wipe(server_id id) { command(operator_action::wipe, id); }
+  /// Server `id`'s next write is lost, and the server stops with it.
+  void cut_power(server_id id) { power.at(id)->cut = true; }
   void restart(server_id id) { command(operator_action::restart, id); }
   void skip_slot(server_id leader) {
     command(operator_action::skip_slot, leader);
@@ -192,10 +237,11 @@ public:
 
   // -- conditions ------------------------------------------------------------
 
-  /// Every client has seen every message anybody said acknowledged.
+  /// Every client has seen each of its messages acknowledged (delivered, or
+  /// withdrawn after a server refused it).
   bool all_acked() const {
     for (auto& c : clients)
-      if (c->rec->acked < c->said.size())
+      if (c->rec->acked < c->rec->said.size())
         return false;
     return true;
   }
@@ -211,20 +257,31 @@ public:
   size_t total_said() const {
     size_t n = 0;
     for (auto& c : clients)
-      n += c->said.size();
+      n += c->rec->said.size();
+    return n;
+  }
+
+  /// Messages said and not withdrawn: what every history must end up with.
+  size_t total_kept() const {
+    size_t n = 0;
+    for (auto& c : clients)
+      n += c->rec->said.size() - c->rec->withdrawn.size();
     return n;
   }
 
   /// Waits until every client acknowledged its messages and saw all of them.
   bool settle(caf::timespan limit, std::mt19937_64* rng = nullptr) {
     return fx_.run_until(
-      [this] { return all_acked() && all_saw(total_said()); }, limit, rng);
+      [this] { return all_acked() && all_saw(total_kept()); }, limit, rng);
   }
 
   caf::actor lb;
   caf::actor sim;
+  /// The global view of every acceptor's promises and acceptances.
+  std::shared_ptr<paxos_monitor> monitor;
   std::map<server_id, caf::actor> hosts;
   std::map<server_id, server_storage> disks;
+  std::map<server_id, std::shared_ptr<test::power>> power;
   std::vector<std::unique_ptr<test_client>> clients;
 
 private:
@@ -251,7 +308,12 @@ inline server_params sim_params() {
 /// order (every client's view is a prefix of one sequence), every message
 /// once, each client's messages in its order, nothing invented. Returns a
 /// description of the first violation, or "" if none.
-std::string check_histories(const cluster_harness& h);
+///
+/// With `beyond_tolerance` (more disks were lost than the cluster tolerates)
+/// gaps at the end of a history that no server's log accounts for any more
+/// are not held against it.
+std::string check_histories(const cluster_harness& h,
+                            bool beyond_tolerance = false);
 
 /// Checks that the decided logs of all servers (no-ops included) are
 /// prefixes of one log: no slot was decided twice differently.

@@ -308,7 +308,7 @@ TEST_CASE_METHOD(sim_fixture, "simulator: rule p:10 delays phase-1 messages to "
   auto sim = start(o);
   auto t0 = t_ms();
   send(sim, 1, 2, prepare{{1, 1}, 1});
-  send(sim, 1, 2, promise{{1, 2}, 1, 2, {}});
+  send(sim, 1, 2, promise{{1, 2}, 1, 2, {}, 0, {}});
   send(sim, 1, 2, nack{{1, 1}, {2, 3}, 0, 1}); // rejects a prepare: phase 1
   send(sim, 1, 2, accept{{1, 1}, 4, value::noop()});
   send(sim, 1, 2, accepted{{1, 2}, 5, 1});

@@ -124,7 +124,7 @@ TEST_CASE("lmdb: a new store is created with its parents and is fresh once") {
   {
     auto s = open_lmdb_storage(dir, 1);
     CHECK_FALSE(s.fresh);
-    s.acceptor->write(acceptor_writes{ballot{1, 1}, {}});
+    s.acceptor->write(acceptor_writes{ballot{1, 1}, {}, {}});
   }
   CHECK_FALSE(open_lmdb_storage(dir, 1).fresh);
   // A server that lost its directory starts fresh again.
@@ -143,7 +143,7 @@ TEST_CASE("lmdb: a write is kept when the process dies right after it") {
   if (pid == 0) {
     try {
       auto s = open_lmdb_storage(dir, 1);
-      s.acceptor->write(acceptor_writes{ballot{2, 1}, {acc(1, {2, 1}, "x")}});
+      s.acceptor->write(acceptor_writes{ballot{2, 1}, {acc(1, {2, 1}, "x")}, {}});
       s.learner->write(learner_writes{{dec(1, "x")}, {entry(1, 1, "x")},
                                       {{9, 1}}});
     } catch (...) {
@@ -172,8 +172,8 @@ TEST_CASE("lmdb: syncs counts committed acceptor writes") {
   auto s = open_lmdb_storage(tmp / "s", 1);
   auto& a = dynamic_cast<lmdb_acceptor_storage&>(*s.acceptor);
   CHECK(a.syncs() == 0);
-  a.write(acceptor_writes{ballot{1, 1}, {acc(1, {1, 1}, "x")}});
-  a.write(acceptor_writes{std::nullopt, {acc(2, {1, 1}, "y")}});
+  a.write(acceptor_writes{ballot{1, 1}, {acc(1, {1, 1}, "x")}, {}});
+  a.write(acceptor_writes{std::nullopt, {acc(2, {1, 1}, "y")}, {}});
   CHECK(a.syncs() == 2);
   // A write that fails is not a sync: its transaction was aborted.
   auto& l = *s.learner;
@@ -395,7 +395,7 @@ TEST_CASE("lmdb: the acceptor and the learner write from two threads at once") {
     std::thread acceptor{guarded([&] {
       for (uint64_t i = 1; i <= n; ++i)
         s.acceptor->write(
-          acceptor_writes{ballot{i, 1}, {acc(i, {i, 1}, "a")}});
+          acceptor_writes{ballot{i, 1}, {acc(i, {i, 1}, "a")}, {}});
     })};
     std::thread learner{guarded([&] {
       for (uint64_t i = 1; i <= n; ++i)

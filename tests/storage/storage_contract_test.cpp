@@ -46,6 +46,31 @@ strings all_accepted(acceptor_storage& s) {
 
 // -- acceptor -----------------------------------------------------------------
 
+TEST_CASE("contract: the acceptor's meta record and the proposer's round are "
+          "kept, and the round only rises") {
+  backend b{GENERATE(false, true)};
+  INFO(b.name());
+  auto s = [&]() -> acceptor_storage& { return b.acceptor(); };
+  CHECK_FALSE(s().load().meta.voting);
+  CHECK(s().proposer_round() == 0);
+  acceptor_writes w;
+  w.meta = acceptor_meta{};
+  w.meta->voting = true;
+  w.meta->epoch = 3;
+  w.meta->epochs = {{2, 5}, {4, 1}};
+  w.meta->recovered_floor = 17;
+  s().write(w);
+  s().write_proposer_round(9);
+  s().write_proposer_round(4); // lower: ignored
+  for (int round = 0; round < 2; ++round) {
+    INFO((round == 0 ? "before" : "after") << " a restart");
+    auto st = s().load();
+    CHECK(st.meta == *w.meta);
+    CHECK(s().proposer_round() == 9);
+    b.restart();
+  }
+}
+
 TEST_CASE("contract: the acceptor's promise and accepted slots are kept") {
   backend b{GENERATE(false, true)};
   INFO(b.name());

@@ -47,7 +47,7 @@ caf::behavior sequencer(caf::stateful_actor<sequencer_state>* self) {
       if (st.batch.empty())
         return;
       st.history.insert(st.history.end(), st.batch.begin(), st.batch.end());
-      auto msg = caf::make_message(delivered{std::move(st.batch)});
+      auto msg = caf::make_message(delivered{std::move(st.batch), {}});
       st.batch.clear();
       for (auto& s : st.live)
         self->send(s, msg);

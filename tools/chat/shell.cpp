@@ -466,6 +466,8 @@ private:
     else if (cmd == "/kill" || cmd == "/restart")
       operate(cmd == "/kill" ? operator_action::kill : operator_action::restart,
               args, cmd);
+    else if (cmd == "/wipe")
+      operate(operator_action::wipe, args, cmd);
     else if (cmd == "/skip-slot")
       operate(operator_action::skip_slot, {}, cmd);
     else if (cmd == "/sync")
@@ -480,8 +482,8 @@ private:
   void help() {
     if (out_.jsonl()) {
       out_.notice("help", "commands: /help /who /status /history [n] "
-                          "/kill <server> /restart <server> /skip-slot "
-                          "/faults ... /sync [s] /quit");
+                          "/kill <server> /restart <server> /wipe <server> "
+                          "/skip-slot /faults ... /sync [s] /quit");
       return;
     }
     out_.text("  <text>            send a chat message (//text sends '/text')\n"
@@ -490,6 +492,8 @@ private:
               "  /history [n]      the last n messages (default 20)\n"
               "  /kill <server>    crash a server (its storage survives)\n"
               "  /restart <server> start a crashed server again; it catches up\n"
+              "  /wipe <server>    crash a server and lose its storage (a dead\n"
+              "                    disk); /restart then rejoins it safely\n"
               "  /skip-slot        make the leader leave a hole in the log\n"
               "  /faults ...       show or set network faults: off, <server> <rule>\n"
               "                    (p:10::a:20::c:30, d:0), drop <p>, dup <p>,\n"
@@ -552,7 +556,9 @@ private:
              + ",\"chosen_upto\":" + std::to_string(x.chosen_upto)
              + ",\"delivered_upto\":" + std::to_string(x.delivered_upto)
              + ",\"history\":" + std::to_string(x.history_size)
-             + ",\"clients\":" + std::to_string(x.sessions) + "}";
+             + ",\"clients\":" + std::to_string(x.sessions)
+             + ",\"acceptor\":" + quoted(x.acceptor)
+             + ",\"waiting\":" + quoted(x.waiting) + "}";
       }
       out_.json(s + "]}");
       return;
@@ -569,6 +575,9 @@ private:
                        x.leader ? std::to_string(x.leader) : "-",
                        x.chosen_upto, x.delivered_upto, x.history_size,
                        x.sessions);
+    for (auto& x : v.servers)
+      if (x.alive && x.acceptor != "voting" && !x.acceptor.empty())
+        s += fmt::format("\nserver {} does not vote: {}", x.id, x.waiting);
     out_.text(s);
   }
 
@@ -612,11 +621,18 @@ private:
           if (action == operator_action::skip_slot)
             out_.notice("skip_slot", "the leader will skip a slot");
           else if (ok)
-            out_.notice(what, (action == operator_action::kill
-                                 ? "killed server "
-                                 : "restarted server ")
-                                + std::to_string(target),
+            out_.notice(what,
+                        (action == operator_action::kill  ? "killed server "
+                         : action == operator_action::wipe ? "wiped server "
+                                                           : "restarted server ")
+                          + std::to_string(target)
+                          + (action == operator_action::wipe
+                               ? " (its storage is gone; /restart rejoins it)"
+                               : ""),
                         {{"server", std::to_string(target)}});
+          else if (action == operator_action::wipe)
+            out_.error("server " + std::to_string(target)
+                       + " cannot be wiped (only with storage = memory)");
           else
             out_.error("server " + std::to_string(target)
                        + (action == operator_action::kill ? " is already down"

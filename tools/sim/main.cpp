@@ -4,7 +4,9 @@
 //
 //   caf-simulate --seeds N [--from S] [--jobs J]   many runs, with progress
 //   caf-simulate --seed S [--trace]                one run (and its trace)
-//   caf-simulate ... --break-accept-rule           TEST ONLY: a broken acceptor
+//   caf-simulate ... --break RULE                  TEST ONLY: break a rule
+//                                                   (--break list names them)
+//   caf-simulate ... --break-accept-rule           the same as --break accept
 //
 // Exit codes: 0 every seed passed; 1 a violation (its seed is printed); 2 bad
 // usage.
@@ -29,8 +31,9 @@ using namespace cafchat::test;
 namespace {
 
 const char* usage =
-  "usage: caf-simulate --seeds N [--from S] [--jobs J] [--break-accept-rule]\n"
-  "       caf-simulate --seed S [--trace] [--break-accept-rule]\n";
+  "usage: caf-simulate --seeds N [--from S] [--jobs J] [--break RULE]\n"
+  "       caf-simulate --seed S [--trace] [--break RULE]\n"
+  "       caf-simulate --break list\n";
 
 bool parse_u64(const char* s, uint64_t& out) {
   char* end = nullptr;
@@ -42,33 +45,41 @@ bool parse_u64(const char* s, uint64_t& out) {
 void print_result(uint64_t seed, const sim_run_result& r) {
   std::printf("seed %llu: %s (f=%u, %u clients, %llu messages, %llu slots, "
               "%llu faults, %llu dropped, %llu duplicated, %llu leader "
-              "elections, %.1f s simulated)\n",
+              "elections, %llu disks lost, %llu power cuts, %llu proposer "
+              "bounces, %llu withdrawn%s, %.1f s simulated)\n",
               static_cast<unsigned long long>(seed), r.ok ? "ok" : "VIOLATION",
               r.f, r.clients, static_cast<unsigned long long>(r.messages),
               static_cast<unsigned long long>(r.slots),
               static_cast<unsigned long long>(r.faults),
               static_cast<unsigned long long>(r.dropped),
               static_cast<unsigned long long>(r.duplicated),
-              static_cast<unsigned long long>(r.leader_changes), r.sim_seconds);
+              static_cast<unsigned long long>(r.leader_changes),
+              static_cast<unsigned long long>(r.wipes),
+              static_cast<unsigned long long>(r.power_cuts),
+              static_cast<unsigned long long>(r.bounces),
+              static_cast<unsigned long long>(r.withdrawn),
+              r.fatal ? ", more disks lost than tolerated" : "", r.sim_seconds);
   if (!r.ok)
     std::printf("  %s\n", r.violation.c_str());
 }
 
-int run_one(uint64_t seed, bool trace, bool broken) {
+int run_one(uint64_t seed, bool trace, const std::string& broken) {
   sim_run_options o;
   o.seed = seed;
-  o.break_accept_rule = broken;
+  o.broken_rule = broken;
   if (trace)
     o.trace = [](const std::string& line) { std::puts(line.c_str()); };
   auto r = run_simulation(o);
   print_result(seed, r);
   if (!r.ok)
-    std::printf("replay: tools/simulate --seed %llu --trace\n",
-                static_cast<unsigned long long>(seed));
+    std::printf("replay: tools/simulate --seed %llu --trace%s%s\n",
+                static_cast<unsigned long long>(seed),
+                broken.empty() ? "" : " --break ", broken.c_str());
   return r.ok ? 0 : 1;
 }
 
-int run_many(uint64_t from, uint64_t count, unsigned jobs, bool broken) {
+int run_many(uint64_t from, uint64_t count, unsigned jobs,
+             const std::string& broken) {
   using clock = std::chrono::steady_clock;
   auto start = clock::now();
   std::atomic<uint64_t> next{0};
@@ -78,6 +89,7 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs, bool broken) {
   uint64_t failed_seed = 0;
   sim_run_result failure;
   uint64_t messages = 0, slots = 0, faults = 0, dropped = 0, f2 = 0;
+  uint64_t wipes = 0, cuts = 0, bounces = 0, withdrawn = 0, fatal = 0;
   auto worker = [&] {
     for (;;) {
       auto i = next++;
@@ -86,7 +98,7 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs, bool broken) {
       auto seed = from + i;
       sim_run_options o;
       o.seed = seed;
-      o.break_accept_rule = broken;
+      o.broken_rule = broken;
       auto r = run_simulation(o);
       std::lock_guard<std::mutex> guard{mtx};
       messages += r.messages;
@@ -94,6 +106,11 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs, bool broken) {
       faults += r.faults;
       dropped += r.dropped;
       f2 += r.f == 2;
+      wipes += r.wipes;
+      cuts += r.power_cuts;
+      bounces += r.bounces;
+      withdrawn += r.withdrawn;
+      fatal += r.fatal ? 1 : 0;
       if (!r.ok && (!failed || seed < failed_seed)) {
         failed = true;
         failed_seed = seed;
@@ -142,12 +159,15 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs, bool broken) {
                 "--trace%s\n",
                 static_cast<unsigned long long>(failed_seed),
                 static_cast<unsigned long long>(failed_seed),
-                broken ? " --break-accept-rule" : "");
+                broken.empty() ? "" : (" --break " + broken).c_str());
     return 1;
   }
   std::printf("%llu seeds passed (%llu..%llu; f=1: %llu, f=2: %llu): %llu "
-              "messages, %llu slots, %llu fault events, %llu peer messages "
-              "dropped, in %.1f s with %u jobs\n",
+              "messages, %llu slots, %llu fault events (%llu disks lost, "
+              "%llu writes lost to power cuts, %llu proposers restarted amid "
+              "elections, %llu runs with more disks lost than tolerated), "
+              "%llu messages withdrawn, %llu peer messages dropped, in %.1f s "
+              "with %u jobs\n",
               static_cast<unsigned long long>(count),
               static_cast<unsigned long long>(from),
               static_cast<unsigned long long>(from + count - 1),
@@ -156,6 +176,11 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs, bool broken) {
               static_cast<unsigned long long>(messages),
               static_cast<unsigned long long>(slots),
               static_cast<unsigned long long>(faults),
+              static_cast<unsigned long long>(wipes),
+              static_cast<unsigned long long>(cuts),
+              static_cast<unsigned long long>(bounces),
+              static_cast<unsigned long long>(fatal),
+              static_cast<unsigned long long>(withdrawn),
               static_cast<unsigned long long>(dropped), secs, jobs);
   return 0;
 }
@@ -164,7 +189,8 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs, bool broken) {
 
 int main(int argc, char** argv) {
   uint64_t seeds = 0, from = 1, seed = 0, jobs = 0;
-  bool have_seed = false, trace = false, broken = false;
+  bool have_seed = false, trace = false;
+  std::string broken;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](uint64_t& out) {
@@ -187,7 +213,27 @@ int main(int argc, char** argv) {
     } else if (a == "--trace")
       trace = true;
     else if (a == "--break-accept-rule")
-      broken = true;
+      broken = "accept";
+    else if (a == "--break") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "caf-simulate: --break needs a rule (--break list)\n");
+        return 2;
+      }
+      broken = argv[++i];
+      if (broken == "list") {
+        for (auto& [name, what] : breakable_rules())
+          std::printf("%-9s %s\n", name.c_str(), what.c_str());
+        return 0;
+      }
+      bool known = false;
+      for (auto& [name, what] : breakable_rules())
+        known = known || name == broken;
+      if (!known) {
+        std::fprintf(stderr, "caf-simulate: no rule '%s' (--break list)\n",
+                     broken.c_str());
+        return 2;
+      }
+    }
     else if (a == "-h" || a == "--help") {
       std::fputs(usage, stdout);
       return 0;
