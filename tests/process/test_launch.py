@@ -103,7 +103,9 @@ class Hosts:
                     "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
                     f"UsePAM {'yes' if locked else 'no'}\nStrictModes no\n"
                     "PrintMotd no\nMaxStartups 100\nMaxSessions 100\n")
-        os.makedirs("/run/sshd", exist_ok=True)  # its privilege separation dir
+        # sshd's privilege separation directory (Debian's service makes it).
+        self.made_run_sshd = not os.path.isdir("/run/sshd")
+        os.makedirs("/run/sshd", exist_ok=True)
         self.sshd_log = open(os.path.join(d, "sshd.log"), "wb")
         self.sshd = subprocess.Popen(
             ["ip", "netns", "exec", self.there, SSHD, "-D", "-e", "-f", conf],
@@ -178,6 +180,11 @@ class Hosts:
             self.sshd_log.close()
         for ns in self.made:
             sh("ip", "netns", "del", ns, check_rc=False)
+        if getattr(self, "made_run_sshd", False):
+            try:
+                os.rmdir("/run/sshd")
+            except OSError:
+                pass
 
 
 class LaunchCluster(Cluster):
