@@ -3,6 +3,7 @@
 //
 //   caf-node --config configs/single-host.ini [--name NAME] [--output jsonl]
 //            [--drain-timeout S] [--no-shell]
+//   caf-node --version     # the version and the git commit of the build
 //
 // Exit codes: 0 ok; 1 the shell could not deliver every message before the
 // drain timeout; 2 bad command line or configuration.
@@ -21,6 +22,7 @@
 #include "caf/actor_system_config.hpp"
 #include "caf/atom.hpp"
 
+#include "cafchat_version.hpp" // generated: see CMakeLists.txt
 #include "messages/registry.hpp"
 #include "node/cluster.hpp"
 #include "node/config.hpp"
@@ -36,6 +38,7 @@ const char* usage =
   "usage: caf-node --config FILE [--name NAME] [--output jsonl|text]\n"
   "                [--drain-timeout SECONDS] [--no-shell]\n"
   "       caf-node --config FILE --node ID [--bootstrap]\n"
+  "       caf-node --version\n"
   "\n"
   "Starts the cafchat cluster that FILE describes in this process and opens a\n"
   "chat shell (interactive on a terminal; one message per input line\n"
@@ -53,7 +56,8 @@ extern "C" void on_stop(int) {
 
 int main(int argc, char** argv) {
   int rc = 0;
-  auto start = start_program(argc, argv, "caf-node", usage, true, rc);
+  auto start = start_program(argc, argv, "caf-node", usage, true, rc,
+                             CAFCHAT_VERSION " (git " CAFCHAT_GIT_COMMIT ")");
   if (!start)
     return rc;
   auto& [cli, cfg] = *start;

@@ -16,6 +16,10 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
       o.help = true;
       continue;
     }
+    if (arg == "--version") {
+      o.version = true;
+      continue;
+    }
     if (arg == "--no-shell") {
       o.no_shell = true;
       continue;
@@ -60,7 +64,7 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
       throw usage_error("unknown option " + key);
     }
   }
-  if (!o.help && o.config.empty())
+  if (!o.help && !o.version && o.config.empty())
     throw usage_error("--config FILE is required");
   return o;
 }
@@ -68,7 +72,8 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
 std::optional<program_start> start_program(int argc, char** argv,
                                            const char* program,
                                            const char* usage, bool allow_node,
-                                           int& exit_code) {
+                                           int& exit_code,
+                                           const std::string& version) {
   program_start start;
   try {
     start.cli = parse_cli(argc, argv, allow_node);
@@ -79,6 +84,12 @@ std::optional<program_start> start_program(int argc, char** argv,
   }
   if (start.cli.help) {
     std::cout << usage;
+    exit_code = 0;
+    return std::nullopt;
+  }
+  if (start.cli.version) {
+    std::cout << program << " " << (version.empty() ? "unknown" : version)
+              << std::endl;
     exit_code = 0;
     return std::nullopt;
   }

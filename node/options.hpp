@@ -27,6 +27,7 @@ struct cli_options {
   /// (its storage must be new); see docs/operations.md.
   bool bootstrap = false;
   bool help = false;
+  bool version = false;
 };
 
 /// Throws usage_error naming the bad argument.
@@ -40,10 +41,13 @@ struct program_start {
 
 /// Parses the command line and loads the configuration, printing what is
 /// wrong (as "program: ..."). Returns nothing, with `exit_code` set, when
-/// the program should exit at once: 0 after --help, 2 on a mistake.
+/// the program should exit at once: 0 after --help or --version, 2 on a
+/// mistake. `--version` prints "program version" (tools/launch compares
+/// this line between hosts).
 std::optional<program_start> start_program(int argc, char** argv,
                                            const char* program,
                                            const char* usage, bool allow_node,
-                                           int& exit_code);
+                                           int& exit_code,
+                                           const std::string& version = "");
 
 } // namespace cafchat

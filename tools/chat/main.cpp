@@ -19,6 +19,7 @@
 #include "caf/actor_system_config.hpp"
 #include "caf/io/middleman.hpp"
 
+#include "cafchat_version.hpp" // generated: see CMakeLists.txt
 #include "messages/registry.hpp"
 #include "node/config.hpp"
 #include "node/distributed.hpp"
@@ -32,6 +33,7 @@ namespace {
 const char* usage =
   "usage: caf-chat --config FILE [--name NAME] [--output jsonl|text]\n"
   "                [--drain-timeout SECONDS]\n"
+  "       caf-chat --version\n"
   "\n"
   "Chats with the multi-process cafchat cluster that FILE describes (its\n"
   "[nodes] section names the load balancer). Interactive on a terminal; one\n"
@@ -41,7 +43,8 @@ const char* usage =
 
 int main(int argc, char** argv) {
   int rc = 0;
-  auto start = start_program(argc, argv, "caf-chat", usage, false, rc);
+  auto start = start_program(argc, argv, "caf-chat", usage, false, rc,
+                             CAFCHAT_VERSION " (git " CAFCHAT_GIT_COMMIT ")");
   if (!start)
     return rc;
   auto& [cli, cfg] = *start;
