@@ -120,13 +120,14 @@ struct server_status {
   uint32_t sessions = 0;       ///< Clients on this server.
   std::string acceptor;        ///< "voting" or "rejoining" ("" when down).
   std::string waiting;         ///< Why a rejoining acceptor does not vote yet.
+  uint64_t timeout_ms = 0;     ///< Round trip a majority answers within.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, server_status& x) {
   return f(x.id, x.alive, x.role, x.bal, x.leader, x.chosen_upto,
            x.delivered_upto, x.history_size, x.sessions, x.acceptor,
-           x.waiting);
+           x.waiting, x.timeout_ms);
 }
 
 /// A client as the load balancer sees it, for `/who`.

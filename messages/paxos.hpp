@@ -140,14 +140,20 @@ constexpr ballot chosen_ballot() {
 
 /// Phase 1a, proposer -> every acceptor: promise `bal` for every slot from
 /// `first_slot` on. The sender is `bal.node`.
+///
+/// Requests carry `sent`, the sender's tick when it sent them, and replies
+/// echo it back (`echo`): a round-trip sample that is exact even for a
+/// retransmission (TCP's timestamps, RFC 7323). actors/common/rtt.hpp turns
+/// the samples into timeouts.
 struct prepare {
   ballot bal;
   uint64_t first_slot = 1;
+  uint64_t sent = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, prepare& x) {
-  return f(x.bal, x.first_slot);
+  return f(x.bal, x.first_slot, x.sent);
 }
 
 /// Phase 1b, acceptor -> proposer `bal.node`: the acceptor promised `bal`
@@ -166,11 +172,12 @@ struct promise {
   std::vector<accepted_slot> accepted;
   uint64_t epoch = 0;
   std::vector<std::pair<server_id, uint64_t>> epochs;
+  uint64_t echo = 0; ///< The prepare's `sent`.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, promise& x) {
-  return f(x.bal, x.from, x.first_slot, x.accepted, x.epoch, x.epochs);
+  return f(x.bal, x.from, x.first_slot, x.accepted, x.epoch, x.epochs, x.echo);
 }
 
 // -- phase 2 -----------------------------------------------------------------
@@ -180,11 +187,12 @@ struct accept {
   ballot bal;
   uint64_t slot = 0;
   value val;
+  uint64_t sent = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, accept& x) {
-  return f(x.bal, x.slot, x.val);
+  return f(x.bal, x.slot, x.val, x.sent);
 }
 
 /// Phase 2b, acceptor -> proposer `bal.node`: `slot` accepted at `bal`.
@@ -192,11 +200,12 @@ struct accepted {
   ballot bal;
   uint64_t slot = 0;
   server_id from = 0;
+  uint64_t echo = 0; ///< The accept's `sent`.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, accepted& x) {
-  return f(x.bal, x.slot, x.from);
+  return f(x.bal, x.slot, x.from, x.echo);
 }
 
 /// Acceptor -> proposer: the request at `rejected` lost to the higher ballot
@@ -206,11 +215,12 @@ struct nack {
   ballot promised;
   uint64_t slot = 0;
   server_id from = 0;
+  uint64_t echo = 0; ///< The refused request's `sent`.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, nack& x) {
-  return f(x.rejected, x.promised, x.slot, x.from);
+  return f(x.rejected, x.promised, x.slot, x.from, x.echo);
 }
 
 // -- learning ----------------------------------------------------------------
@@ -256,16 +266,19 @@ typename Inspector::result_type inspect(Inspector& f, learn& x) {
 // -- leader liveness ---------------------------------------------------------
 
 /// Leader -> every proposer, every heartbeat interval: "I lead at `bal`, and
-/// every slot up to `chosen_upto` is chosen."
+/// every slot up to `chosen_upto` is chosen; my next heartbeat follows in
+/// `interval` ticks" (followers wait for the leader at least that long).
 struct heartbeat {
   ballot bal;
   server_id from = 0;
   uint64_t chosen_upto = 0;
+  uint64_t sent = 0;
+  uint64_t interval = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat& x) {
-  return f(x.bal, x.from, x.chosen_upto);
+  return f(x.bal, x.from, x.chosen_upto, x.sent, x.interval);
 }
 
 /// Proposer -> leader: answer to a heartbeat. `bal` is the highest ballot the
@@ -274,11 +287,12 @@ struct heartbeat_reply {
   ballot bal;
   server_id from = 0;
   uint64_t chosen_upto = 0;
+  uint64_t echo = 0; ///< The heartbeat's `sent`.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat_reply& x) {
-  return f(x.bal, x.from, x.chosen_upto);
+  return f(x.bal, x.from, x.chosen_upto, x.echo);
 }
 
 /// Would-be candidate -> every proposer: "may I start phase 1 with a round
@@ -289,22 +303,24 @@ struct prevote_request {
   server_id from = 0;
   uint64_t round = 0;
   uint64_t chosen_upto = 0;
+  uint64_t sent = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, prevote_request& x) {
-  return f(x.from, x.round, x.chosen_upto);
+  return f(x.from, x.round, x.chosen_upto, x.sent);
 }
 
 struct prevote_reply {
   server_id from = 0;
   uint64_t round = 0;
   bool granted = false;
+  uint64_t echo = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, prevote_reply& x) {
-  return f(x.from, x.round, x.granted);
+  return f(x.from, x.round, x.granted, x.echo);
 }
 
 /// Proposer -> leader's proposer: client commands to order. `from` is the
@@ -403,11 +419,12 @@ struct catchup_request {
   server_id from = 0;
   uint64_t first_slot = 1;
   uint32_t max_slots = 0;
+  uint64_t sent = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, catchup_request& x) {
-  return f(x.from, x.first_slot, x.max_slots);
+  return f(x.from, x.first_slot, x.max_slots, x.sent);
 }
 
 /// Learner -> learner: chosen values, in slot order, contiguous from the
@@ -416,11 +433,12 @@ struct catchup_reply {
   server_id from = 0;
   std::vector<decide> slots;
   uint64_t chosen_upto = 0;
+  uint64_t echo = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, catchup_reply& x) {
-  return f(x.from, x.slots, x.chosen_upto);
+  return f(x.from, x.slots, x.chosen_upto, x.echo);
 }
 
 } // namespace cafchat

@@ -348,6 +348,8 @@ node_config parse_config(const std::string& text, const std::string& name) {
     f.get_uint("paxos", "retry_ms", 100, 1, 600000));
   c.catchup_ms = static_cast<uint32_t>(
     f.get_uint("paxos", "catchup_ms", 100, 1, 600000));
+  auto timeout_max_ms = static_cast<uint32_t>(
+    f.get_uint("paxos", "timeout_max_ms", 600000, 1000, 3600000));
   if (c.heartbeat_ms < p.tick_ms)
     f.fail_key("paxos", "heartbeat_ms",
                "(" + std::to_string(c.heartbeat_ms)
@@ -366,6 +368,14 @@ node_config parse_config(const std::string& text, const std::string& name) {
   p.election_ticks = ticks(c.election_timeout_ms, p.tick_ms);
   p.retry_ticks = ticks(c.retry_ms, p.tick_ms);
   p.catchup_ticks = ticks(c.catchup_ms, p.tick_ms);
+  p.timeout_max_ticks = ticks(timeout_max_ms, p.tick_ms);
+  for (auto [key, floor] : {std::pair{"election_timeout_ms", c.election_timeout_ms},
+                            std::pair{"retry_ms", c.retry_ms},
+                            std::pair{"catchup_ms", c.catchup_ms}})
+    if (floor > timeout_max_ms)
+      f.fail_key("paxos", key,
+                 "(" + std::to_string(floor) + ") is above timeout_max_ms ("
+                   + std::to_string(timeout_max_ms) + ")");
   p.window = static_cast<uint32_t>(f.get_uint("paxos", "window", 64, 1, 100000));
   p.batch_max = static_cast<uint32_t>(
     f.get_uint("paxos", "batch_max", 256, 1, 100000));
@@ -396,6 +406,10 @@ node_config parse_config(const std::string& text, const std::string& name) {
     f.get_uint("client", "retry_ms", 1000, 10, 600000));
   c.client_connect_timeout_ms = static_cast<uint32_t>(
     f.get_uint("client", "connect_timeout_ms", 2000, 10, 600000));
+  c.client_retry_max_ms = static_cast<uint32_t>(
+    f.get_uint("client", "retry_max_ms", 600000, 10, 3600000));
+  if (c.client_retry_max_ms < c.client_retry_ms)
+    f.fail_key("client", "retry_max_ms", "is below retry_ms");
 
   // [simulator]
   auto& s = c.sim;

@@ -50,6 +50,7 @@ struct node_config {
 
   // [client]
   uint32_t client_retry_ms = 1000;
+  uint32_t client_retry_max_ms = 600000;
   uint32_t client_connect_timeout_ms = 2000;
 
   // [simulator]

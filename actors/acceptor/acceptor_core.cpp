@@ -90,9 +90,17 @@ acceptor_output acceptor_core::start() {
 
 acceptor_output acceptor_core::tick() {
   acceptor_output out;
-  if (mode_ != acceptor_mode::rejoining || ++rejoin_.elapsed < opts_.probe_ticks)
+  if (mode_ != acceptor_mode::rejoining)
+    return out;
+  // Answers count across rounds, so a slow network needs no long waits:
+  // back off a little (16 times at most), to spare the peers.
+  auto period = std::min<uint64_t>(
+    uint64_t{opts_.probe_ticks} << std::min<uint32_t>(rejoin_.rounds, 4),
+    std::max(opts_.probe_ticks, opts_.probe_max_ticks));
+  if (++rejoin_.elapsed < period)
     return out;
   rejoin_.elapsed = 0;
+  ++rejoin_.rounds;
   if (rejoin_.at == rejoin::phase::probe)
     probe(out);
   else
@@ -107,15 +115,17 @@ acceptor_output acceptor_core::handle(const prepare& msg) {
   if (mode_ != acceptor_mode::voting)
     return out; // silent: no promise, no nack
   if (msg.bal < state_.promised) {
-    out.send.push_back({msg.bal.node, nack{msg.bal, state_.promised, 0, id()}});
+    out.send.push_back(
+      {msg.bal.node, nack{msg.bal, state_.promised, 0, id(), msg.sent}});
     return out;
   }
   if (msg.bal > state_.promised) {
     state_.promised = msg.bal;
     out.writes.promised = msg.bal;
   }
-  promise p{msg.bal, id(), msg.first_slot, report(msg.first_slot),
-            state_.meta.epoch, epochs_list()};
+  promise p{msg.bal,           id(),          msg.first_slot,
+            report(msg.first_slot), state_.meta.epoch, epochs_list(),
+            msg.sent};
   out.send.push_back({msg.bal.node, std::move(p)});
   return out;
 }
@@ -159,7 +169,7 @@ acceptor_output acceptor_core::handle(const accept& msg) {
     return out;
   if (msg.bal < state_.promised && !opts_.break_accept_rule) {
     out.send.push_back(
-      {msg.bal.node, nack{msg.bal, state_.promised, msg.slot, id()}});
+      {msg.bal.node, nack{msg.bal, state_.promised, msg.slot, id(), msg.sent}});
     return out;
   }
   auto existing = state_.accepted.find(msg.slot);
@@ -185,7 +195,8 @@ acceptor_output acceptor_core::handle(const accept& msg) {
     out.writes.accepted.push_back(slot);
   }
   vote(out, msg);
-  out.send.push_back({msg.bal.node, accepted{msg.bal, msg.slot, id()}});
+  out.send.push_back(
+    {msg.bal.node, accepted{msg.bal, msg.slot, id(), msg.sent}});
   return out;
 }
 
@@ -264,7 +275,8 @@ size_t acceptor_core::others_needed() const {
 }
 
 void acceptor_core::probe(acceptor_output& out) {
-  rejoin_.replies.clear();
+  // Answers stay until a newer one from the same peer replaces them: on a
+  // slow network they come in over several rounds.
   for (auto s : opts_.servers)
     if (s != id())
       out.send.push_back({s, state_query{id(), opts_.incarnation}});
@@ -275,8 +287,10 @@ acceptor_output acceptor_core::handle(const state_reply& msg) {
   if (mode_ != acceptor_mode::rejoining || rejoin_.at != rejoin::phase::probe
       || msg.from == id() || msg.incarnation != opts_.incarnation)
     return out;
-  if (!msg.voting)
-    return out; // it cannot vouch for anything either
+  if (!msg.voting) {
+    rejoin_.replies.erase(msg.from); // it cannot vouch for anything either
+    return out;
+  }
   rejoin_.replies[msg.from] = msg;
   try_prepare(out);
   return out;
@@ -305,6 +319,7 @@ void acceptor_core::try_prepare(acceptor_output& out) {
     return;
   }
   rejoin_.at = rejoin::phase::prepare;
+  rejoin_.rounds = 0;
   rejoin_.first_slot = learned_upto_ + 1;
   rejoin_.epoch = rejoin_.max_epoch + 1;
   // Node 0 names no proposer: no value is ever proposed at this ballot,
@@ -338,6 +353,7 @@ acceptor_output acceptor_core::handle(const rejoin_reply& msg) {
     rejoin_.max_epoch = std::max(rejoin_.max_epoch, msg.known_epoch);
     rejoin_.at = rejoin::phase::probe;
     rejoin_.elapsed = 0;
+    rejoin_.rounds = 0;
     if (msg.learn_upto > learned_upto_) {
       out.catch_up_to = msg.learn_upto;
       out.catch_up_from = msg.from;

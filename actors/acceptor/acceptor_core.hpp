@@ -126,8 +126,11 @@ struct acceptor_options {
   /// Also tell every learner, not just our own, what we accept (learn =
   /// votes), so learners can count a majority themselves.
   bool learn_votes = false;
-  /// While rejoining: ticks between rounds of probes and prepares.
+  /// While rejoining: ticks between rounds of probes and prepares, at
+  /// first; each round waits twice as long as the last, up to 16 times
+  /// this (and probe_max_ticks).
   uint32_t probe_ticks = 5;
+  uint32_t probe_max_ticks = 60000;
   /// While rejoining: how far the local learner may still lag behind the
   /// peers' delivered slots when the rejoin phase 1 starts (its reports
   /// cover what the learner lacks, so this bounds their size).
@@ -215,7 +218,7 @@ private:
   // -- rejoining -------------------------------------------------------------
   struct rejoin {
     enum class phase : uint8_t { probe, prepare } at = phase::probe;
-    std::map<server_id, state_reply> replies; ///< This probe round's.
+    std::map<server_id, state_reply> replies; ///< Newest per voting peer.
     uint64_t target = 0;      ///< The learner should reach this first.
     uint64_t max_round = 0;   ///< Highest promised round anyone reported.
     uint64_t max_epoch = 0;   ///< Highest epoch of ours anyone reported.
@@ -223,7 +226,8 @@ private:
     uint64_t epoch = 0;
     uint64_t first_slot = 1;
     std::map<server_id, rejoin_reply> oks; ///< Promised (bal, epoch).
-    uint32_t elapsed = 0;
+    uint64_t elapsed = 0;
+    uint32_t rounds = 0; ///< Rounds sent in this phase.
   };
 
   size_t others_needed() const;

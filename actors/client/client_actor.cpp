@@ -35,6 +35,7 @@ constexpr size_t resend_chunk = 256;
 void resend_pending(self_ptr self) {
   auto& st = self->state;
   st.outbox.clear(); // all of it is pending and goes out now
+  st.first_sent.clear(); // resent: their acknowledgements say nothing clear
   submit batch;
   for (auto& c : st.pending) {
     batch.commands.push_back(c);
@@ -126,8 +127,14 @@ void settle(self_ptr self, const client_config& cfg, uint64_t seq) {
   if (seq <= st.acked)
     return;
   st.acked = seq;
+  st.fruitless = 0;
+  auto now = now_ms(self);
   while (!st.pending.empty() && st.pending.front().seq <= seq) {
     auto& c = st.pending.front();
+    if (auto i = st.first_sent.find(c.seq); i != st.first_sent.end()) {
+      st.ack_time.sample(static_cast<uint64_t>(std::max<int64_t>(0, now - i->second)));
+      st.first_sent.erase(i);
+    }
     if (c.is_withdrawal())
       notify(cfg, {"withdrawn", st.server, c.seq,
                    "message " + std::to_string(c.seq)
@@ -172,6 +179,8 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
                            client_config cfg) {
   drop_unexpected(self);
   self->state.max_text_bytes = cfg.max_text_bytes;
+  self->state.ack_time = rtt_estimator{cfg.retry_ms,
+                                       std::max(cfg.retry_ms, cfg.retry_max_ms)};
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
     if (st.session && dm.source == st.session.address()) {
@@ -183,7 +192,7 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
     }
   });
   connect(self, cfg, 0);
-  self->delayed_send(self, ms(cfg.retry_ms), retry_atom::value);
+  self->delayed_send(self, ms(self->state.ack_time.timeout()), retry_atom::value);
   return {
     [=](say_atom, const std::string& text) -> caf::result<uint64_t> {
       auto& st = self->state;
@@ -196,6 +205,7 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       command c{cfg.id, st.next_seq++, cfg.name, text};
       if (cfg.listener)
         cfg.listener->on_said(c.seq, text);
+      st.first_sent[c.seq] = now_ms(self);
       st.pending.push_back(c);
       if (st.state == client_state::phase::connected) {
         // Everything said before the flush (queued behind the mailbox) goes
@@ -266,10 +276,31 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       // change): send everything pending again, in order.
       auto& st = self->state;
       if (st.state == client_state::phase::connected && !st.pending.empty()
-          && st.pending.front().seq <= st.sent_at_last_retry)
-        resend_pending(self);
+          && st.pending.front().seq <= st.sent_at_last_retry) {
+        if (st.acked == st.acked_at_resend && st.fruitless < 5)
+          ++st.fruitless;
+        st.acked_at_resend = st.acked;
+        if (st.fruitless >= cfg.reroute_after) {
+          // Resent again and again for nothing: our server may be up but
+          // cut off (an omission fault, a partition). Try another; what is
+          // pending goes out again there, and the history resumes.
+          st.fruitless = 0;
+          auto from = st.server;
+          notify(cfg, {"reroute", from, 0,
+                       std::to_string(st.pending.size())
+                         + " message(s) unacknowledged after "
+                         + std::to_string(st.fruitless) + " resends"});
+          connect(self, cfg, from);
+        } else {
+          resend_pending(self);
+        }
+      }
       st.sent_at_last_retry = st.next_seq - 1;
-      self->delayed_send(self, ms(cfg.retry_ms), retry_atom::value);
+      // As long as acknowledgements take (mean + 4 deviations), doubled per
+      // resend in a row that brought nothing.
+      auto wait = std::min<uint64_t>(st.ack_time.timeout() << st.fruitless,
+                                     st.ack_time.cap());
+      self->delayed_send(self, ms(wait), retry_atom::value);
     },
     [=](status_atom) {
       // server is 0 while not connected.

@@ -13,7 +13,9 @@
 // resends every unacknowledged message in order; the state machine drops the
 // ones that had made it, so the user sees each message once. A message still
 // unacknowledged `retry_ms` after it went out makes it resend as well (a
-// lost forward, a full queue, a leader change).
+// lost forward, a full queue, a leader change); resends that keep bringing
+// nothing make it reroute, as if its server had died (it may be up but cut
+// off from the others).
 
 #include <cstdint>
 #include <memory>
@@ -24,7 +26,9 @@
 #include "caf/io/middleman_actor.hpp"
 #include "caf/stateful_actor.hpp"
 #include <deque>
+#include <map>
 
+#include "actors/common/rtt.hpp"
 #include "messages/client.hpp"
 #include "messages/control.hpp"
 
@@ -59,7 +63,14 @@ struct client_config {
   uint64_t id = 0; ///< Unique per client; stable across reroutes.
   std::string name;
   caf::actor load_balancer;
-  uint32_t retry_ms = 1000;   ///< Resend unacknowledged after this long.
+  /// Resend what is unacknowledged after this long, at least: the wait
+  /// follows how long acknowledgements take (actors/common/rtt.hpp), and
+  /// doubles per resend that brought nothing, up to retry_max_ms.
+  uint32_t retry_ms = 1000;
+  uint32_t retry_max_ms = 600000;
+  /// After this many resends in a row that brought nothing, try another
+  /// server: ours may be alive but cut off from the others.
+  uint32_t reroute_after = 3;
   uint32_t connect_timeout_ms = 2000;
   uint32_t reconnect_ms = 200;
   uint32_t max_text_bytes = 4096; ///< Until the balancer says otherwise.
@@ -86,6 +97,12 @@ struct client_state {
   std::vector<command> outbox; ///< Said, going out at the next flush.
   bool flush_queued = false;
   uint64_t sent_at_last_retry = 0; ///< Highest seq given out by then.
+  /// When each message not resent yet went out (ms on the actor clock):
+  /// its acknowledgement is a sample of how long they take.
+  std::map<uint64_t, int64_t> first_sent;
+  rtt_estimator ack_time;
+  uint32_t fruitless = 0; ///< Resends in a row that brought nothing.
+  uint64_t acked_at_resend = 0;
   uint32_t max_text_bytes = 0;
   bool told_waiting = false;
   uint64_t attempt = 0; ///< Tells stale connect replies apart.

@@ -107,7 +107,7 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
     [=](const catchup_request& msg) {
       auto n = std::min(msg.max_slots, cfg.opts.catchup_max_slots);
       catchup_reply reply{cfg.opts.id, cfg.storage->decided(msg.first_slot, n),
-                          self->state.core->delivered_upto()};
+                          self->state.core->delivered_upto(), msg.sent};
       // Then what we hold above our own hole, if it continues the run: a
       // peer must not wait for what only our buffer has.
       auto next = msg.first_slot + reply.slots.size();

@@ -96,6 +96,13 @@ learner_output learner_core::handle(const learn& msg) {
 
 learner_output learner_core::handle(const catchup_reply& msg) {
   learner_output out;
+  if (msg.echo != 0 && msg.echo <= now_) {
+    auto i = rtt_.find(msg.from);
+    if (i == rtt_.end())
+      i = rtt_.emplace(msg.from, rtt_estimator{0, opts_.timeout_max_ticks})
+            .first;
+    i->second.sample(now_ - msg.echo);
+  }
   if (msg.chosen_upto > known_chosen_)
     known_chosen_ = msg.chosen_upto;
   for (auto& d : msg.slots)
@@ -138,8 +145,14 @@ void learner_core::choose(uint64_t slot, const value& val,
   bare_.erase(slot);
   if (slot > known_chosen_)
     known_chosen_ = slot;
-  if (slot != delivered_upto_ + 1 && chosen_.size() >= opts_.buffer_max)
-    return; // far ahead of a hole: catch-up fetches it again later
+  if (slot != delivered_upto_ + 1 && chosen_.size() >= opts_.buffer_max) {
+    // Full: keep the slots nearest the hole, which the leader's window
+    // holds, and let the farthest go (catch-up fetches it again later).
+    auto far = std::prev(chosen_.end());
+    if (far->first < slot)
+      return;
+    chosen_.erase(far);
+  }
   chosen_.emplace(slot, val);
   deliver_ready(out);
 }
@@ -163,13 +176,26 @@ void learner_core::deliver_ready(learner_output& out) {
   }
 }
 
+uint64_t learner_core::stall_limit() const {
+  // A round trip to the peer asked last (the floor before any), doubled
+  // per ask that brought nothing.
+  uint64_t t = opts_.catchup_ticks;
+  if (auto i = rtt_.find(asked_); i != rtt_.end() && i->second.samples() > 0)
+    t = std::max<uint64_t>(t, i->second.timeout());
+  t <<= std::min<uint32_t>(asks_, 4);
+  return std::min<uint64_t>(std::max<uint64_t>(t, opts_.catchup_ticks),
+                            std::max<uint64_t>(opts_.catchup_ticks,
+                                               opts_.timeout_max_ticks));
+}
+
 learner_output learner_core::tick() {
   learner_output out;
+  ++now_;
   if (delivered_upto_ >= known_chosen_) {
     stall_ = 0;
     return out;
   }
-  if (++stall_ < opts_.catchup_ticks)
+  if (++stall_ < stall_limit())
     return out;
   stall_ = 0;
   // Ask the leader first; if that does not help, walk through the peers.
@@ -184,9 +210,10 @@ learner_output learner_core::tick() {
     }
   }
   ++asks_;
+  asked_ = peer;
   if (peer != 0)
     out.send.push_back({peer, catchup_request{opts_.id, delivered_upto_ + 1,
-                                              opts_.catchup_max_slots}});
+                                              opts_.catchup_max_slots, now_}});
   return out;
 }
 

@@ -23,6 +23,7 @@
 
 #include "actors/common/outgoing.hpp"
 #include "actors/common/quorum.hpp"
+#include "actors/common/rtt.hpp"
 #include "messages/paxos.hpp"
 
 namespace cafchat {
@@ -30,7 +31,11 @@ namespace cafchat {
 struct learner_options {
   server_id id = 0;
   std::vector<server_id> servers; ///< Every server, self included.
-  uint32_t catchup_ticks = 4;     ///< Stall time before asking a peer.
+  /// Stall time before asking a peer, at least: it follows the round trips
+  /// to the peers asked (actors/common/rtt.hpp) and doubles per ask that
+  /// brought nothing, up to timeout_max_ticks.
+  uint32_t catchup_ticks = 4;
+  uint32_t timeout_max_ticks = 60000;
   uint32_t catchup_max_slots = 256; ///< Slots per catch-up request.
   uint32_t buffer_max = 4096;     ///< Chosen slots held above a hole.
   bool check = false;             ///< Keep digests to verify re-decisions.
@@ -87,10 +92,14 @@ private:
   std::vector<uint64_t> digests_; ///< Per delivered slot (check mode only).
   uint64_t digest_base_ = 0;      ///< Slot of digests_[0] minus one.
 
-  uint32_t stall_ = 0;
+  uint64_t stall_ = 0;
   server_id leader_hint_ = 0;
   size_t next_peer_ = 0;
   uint32_t asks_ = 0;
+  uint64_t now_ = 1; ///< Ticks since start; requests carry it.
+  server_id asked_ = 0; ///< The peer asked last.
+  std::map<server_id, rtt_estimator> rtt_;
+  uint64_t stall_limit() const;
 };
 
 /// A 64-bit digest of a value, to compare decisions cheaply.

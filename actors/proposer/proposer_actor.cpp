@@ -70,6 +70,28 @@ void step(self_ptr self, const proposer_config& cfg, F f) {
     self->state.links.send(self, std::move(o));
 }
 
+/// A "timeouts" line whenever the timeouts in force moved by a quarter or
+/// more since the last one: how they follow the network (docs/design.md).
+void log_timeouts(self_ptr self, const proposer_config& cfg) {
+  if (!cfg.log->enabled())
+    return;
+  auto& c = *self->state.core;
+  auto& last = self->state.logged_timeouts;
+  uint64_t now[3] = {c.round_trip_timeout(), c.heartbeat_interval(),
+                     c.election_base()};
+  bool moved = false;
+  for (int i = 0; i < 3; ++i)
+    moved = moved || now[i] * 4 > last[i] * 5 || now[i] * 5 < last[i] * 4;
+  if (!moved)
+    return;
+  std::copy(std::begin(now), std::end(now), std::begin(last));
+  cfg.log->event(now_ms(self), cfg.opts.id, "timeouts")
+    .field("round_trip_ms", now[0] * cfg.tick_ms)
+    .field("heartbeat_ms", now[1] * cfg.tick_ms)
+    .field("election_ms", now[2] * cfg.tick_ms)
+    .field("srtt_ms", c.fastest_quorum_srtt() * cfg.tick_ms);
+}
+
 } // namespace
 
 caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
@@ -101,6 +123,7 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
     // -- leader election -----------------------------------------------------
     [=](tick_atom) {
       step(self, cfg, [](proposer_core& c) { return c.tick(); });
+      log_timeouts(self, cfg);
       self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
     },
     [=](campaign_atom) {
@@ -169,6 +192,7 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
       st.bal = c.max_seen();
       st.leader = c.leader();
       st.chosen_upto = c.chosen_upto();
+      st.timeout_ms = c.round_trip_timeout() * cfg.tick_ms;
       return st;
     },
   };

@@ -42,6 +42,7 @@ struct proposer_actor_state {
   std::optional<proposer_core> core;
   peer_links links;
   uint64_t epoch = 0; ///< The server's storage epoch (its acceptor says).
+  uint64_t logged_timeouts[3] = {0, 0, 0}; ///< As the last "timeouts" line.
 };
 
 caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,

@@ -27,6 +27,10 @@ void proposer_options::validate() const {
   if (election_ticks == 0 || retry_ticks == 0 || heartbeat_ticks == 0
       || window == 0 || batch_max == 0)
     throw std::invalid_argument("proposer: a tick count or limit is zero");
+  if (timeout_max_ticks < std::max({election_ticks, retry_ticks,
+                                    heartbeat_ticks}))
+    throw std::invalid_argument("proposer: timeout_max_ticks is below a "
+                                "timeout's floor");
 }
 
 proposer_core::proposer_core(proposer_options opts, uint64_t chosen_upto)
@@ -34,7 +38,8 @@ proposer_core::proposer_core(proposer_options opts, uint64_t chosen_upto)
     rng_(opts_.seed * 0x9E3779B97F4A7C15ull + opts_.id),
     prevotes_(opts_.servers.size()),
     next_slot_(chosen_upto + 1),
-    chosen_upto_(chosen_upto) {
+    chosen_upto_(chosen_upto),
+    learned_upto_(chosen_upto) {
   opts_.validate();
   joined_ = opts_.joined;
   if (!opts_.break_ballot_rule) {
@@ -107,16 +112,92 @@ void proposer_core::enqueue(std::vector<command>& cmds, bool front,
 
 void proposer_core::reset_election_timer(bool backoff) {
   election_elapsed_ = 0;
-  uint32_t e = opts_.election_ticks;
+  uint64_t e = election_base();
   if (!backoff) {
-    election_timeout_ = std::uniform_int_distribution<uint32_t>(e, 2 * e - 1)(rng_);
+    election_timeout_ = std::uniform_int_distribution<uint64_t>(e, 2 * e - 1)(rng_);
     return;
   }
   // After a lost election wait a random time that grows with consecutive
   // failures, so duelling proposers fall out of step and one of them wins.
-  uint32_t scale = 1u << std::min<uint32_t>(failures_, 3);
-  election_timeout_
-    = std::uniform_int_distribution<uint32_t>(1, e * scale)(rng_);
+  uint64_t scale = uint64_t{1} << std::min<uint32_t>(failures_, 3);
+  election_timeout_ = std::uniform_int_distribution<uint64_t>(
+    1, std::min<uint64_t>(e * scale, opts_.timeout_max_ticks))(rng_);
+}
+
+// -- timeouts that follow the network ------------------------------------------
+
+void proposer_core::sample(server_id from, uint64_t echo) {
+  if (echo == 0 || echo > now_ || from == id())
+    return; // no echo, or one of an earlier life's requests
+  auto i = rtt_.find(from);
+  if (i == rtt_.end())
+    i = rtt_.emplace(from, rtt_estimator{0, opts_.timeout_max_ticks}).first;
+  i->second.sample(now_ - echo);
+}
+
+uint64_t proposer_core::round_trip_timeout() const {
+  // The time within which a majority answers: our own acceptor at once, and
+  // the majority - 1 fastest of the others.
+  std::vector<uint64_t> ts;
+  for (auto& [peer, est] : rtt_)
+    if (est.samples() > 0)
+      ts.push_back(est.timeout());
+  uint64_t t = opts_.retry_ticks;
+  size_t need = quorum() - 1;
+  if (need > 0 && ts.size() >= need) {
+    std::nth_element(ts.begin(), ts.begin() + (need - 1), ts.end());
+    t = ts[need - 1];
+  }
+  return std::clamp<uint64_t>(t, opts_.retry_ticks, opts_.timeout_max_ticks);
+}
+
+uint64_t proposer_core::fastest_quorum_srtt() const {
+  std::vector<uint64_t> ts;
+  for (auto& [peer, est] : rtt_)
+    if (est.samples() > 0)
+      ts.push_back(est.srtt());
+  size_t need = quorum() - 1;
+  if (need == 0 || ts.size() < need)
+    return 0;
+  std::nth_element(ts.begin(), ts.begin() + (need - 1), ts.end());
+  return ts[need - 1];
+}
+
+uint64_t proposer_core::heartbeat_interval() const {
+  // Often enough that followers hear a live leader every round trip or so.
+  return std::clamp<uint64_t>(round_trip_timeout() / 2, opts_.heartbeat_ticks,
+                              std::max<uint64_t>(opts_.heartbeat_ticks,
+                                                 opts_.timeout_max_ticks / 8));
+}
+
+uint64_t proposer_core::election_base() const {
+  // A follower gives the leader the period it announced plus the gaps it
+  // has seen between heartbeats (mean + 4 deviations): a slow or jittery
+  // network makes a follower patient, it does not make it depose a leader.
+  uint64_t e = opts_.election_ticks;
+  if (leader_interval_ > 0) {
+    uint64_t wait = gaps_.samples() >= 2 ? leader_interval_ + gaps_.timeout()
+                                         : 3 * leader_interval_;
+    e = std::max(e, wait);
+  }
+  return std::min<uint64_t>(e, opts_.timeout_max_ticks);
+}
+
+uint64_t proposer_core::check_period() const {
+  // A leader that no majority answered within this cannot make progress.
+  return std::clamp<uint64_t>(2 * (heartbeat_interval() + round_trip_timeout()),
+                              opts_.election_ticks, opts_.timeout_max_ticks);
+}
+
+void proposer_core::heard_heartbeat(const heartbeat& msg) {
+  if (gaps_of_ != msg.from) {
+    gaps_ = rtt_estimator{0, opts_.timeout_max_ticks};
+    gaps_of_ = msg.from;
+  } else {
+    gaps_.sample(now_ - last_heartbeat_);
+  }
+  last_heartbeat_ = now_;
+  leader_interval_ = msg.interval;
 }
 
 void proposer_core::see(const ballot& b) {
@@ -126,6 +207,7 @@ void proposer_core::see(const ballot& b) {
 
 proposer_output proposer_core::tick() {
   proposer_output out;
+  ++now_;
   switch (role_) {
     case proposer_role::follower:
       if (++election_elapsed_ >= election_timeout_) {
@@ -137,27 +219,34 @@ proposer_output proposer_core::tick() {
       break;
     case proposer_role::precandidate:
     case proposer_role::candidate:
-      if (++phase_elapsed_ >= opts_.retry_ticks)
+      if (++phase_elapsed_ >= phase_timeout_)
         step_down(out, true, role_ == proposer_role::candidate
                                ? "phase1_timeout"
                                : "prevote_timeout");
       break;
     case proposer_role::leader: {
-      if (++heartbeat_elapsed_ >= opts_.heartbeat_ticks) {
+      auto interval = heartbeat_interval();
+      if (++heartbeat_elapsed_ >= interval) {
         heartbeat_elapsed_ = 0;
-        out.send.push_back({all_servers, heartbeat{bal_, id(), chosen_upto_}});
+        out.send.push_back(
+          {all_servers, heartbeat{bal_, id(), chosen_upto_, now_, interval}});
       }
-      for (auto& [slot, f] : in_flight_)
-        if (++f.elapsed >= opts_.retry_ticks) {
+      auto rto = round_trip_timeout();
+      for (auto& [slot, f] : in_flight_) {
+        auto wait = std::min<uint64_t>(rto << std::min<uint32_t>(f.resends, 10),
+                                       opts_.timeout_max_ticks);
+        if (++f.elapsed >= wait) {
           // Lost accept or accepted: the network never promises delivery.
           f.elapsed = 0;
-          out.send.push_back({all_servers, accept{bal_, slot, f.val}});
+          ++f.resends;
+          out.send.push_back({all_servers, accept{bal_, slot, f.val, now_}});
         }
-      if (++hole_elapsed_ >= opts_.retry_ticks) {
+      }
+      if (++hole_elapsed_ >= rto) {
         hole_elapsed_ = 0;
         fill_holes(out);
       }
-      if (++check_elapsed_ >= opts_.election_ticks) {
+      if (++check_elapsed_ >= check_period()) {
         // CheckQuorum: a leader that no majority answered within an election
         // timeout cannot make progress; stepping down lets the others elect.
         check_elapsed_ = 0;
@@ -195,6 +284,11 @@ void proposer_core::start_campaign(proposer_output& out) {
   }
   role_ = proposer_role::precandidate;
   phase_elapsed_ = 0;
+  // Wait for answers a round trip, doubled per failed election: on a
+  // network slower than anything measured yet, a later attempt waits long
+  // enough, and the late answers it gets meanwhile teach the estimate.
+  phase_timeout_ = backoff(round_trip_timeout(), failures_,
+                           opts_.timeout_max_ticks, rng_);
   prevote_round_ = max_seen_.round + 1;
   prevotes_ = vote_set(opts_.servers.size());
   prevotes_.add(id());
@@ -205,7 +299,7 @@ void proposer_core::start_campaign(proposer_output& out) {
   for (auto s : opts_.servers)
     if (s != id())
       out.send.push_back(
-        {s, prevote_request{id(), prevote_round_, chosen_upto_}});
+        {s, prevote_request{id(), prevote_round_, chosen_upto_, now_}});
 }
 
 proposer_output proposer_core::handle(const prevote_request& msg) {
@@ -214,15 +308,16 @@ proposer_output proposer_core::handle(const prevote_request& msg) {
   // election timeout: a healthy leader's followers refuse, so a partitioned
   // server cannot disrupt them when it comes back.
   bool leader_alive = role_ == proposer_role::leader
-                      || (leader_ != 0
-                          && election_elapsed_ < opts_.election_ticks);
+                      || (leader_ != 0 && election_elapsed_ < election_base());
   bool granted = !leader_alive;
-  out.send.push_back({msg.from, prevote_reply{id(), msg.round, granted}});
+  out.send.push_back(
+    {msg.from, prevote_reply{id(), msg.round, granted, msg.sent}});
   return out;
 }
 
 proposer_output proposer_core::handle(const prevote_reply& msg) {
   proposer_output out;
+  sample(msg.from, msg.echo);
   if (role_ != proposer_role::precandidate || msg.round != prevote_round_
       || !msg.granted)
     return out;
@@ -238,10 +333,12 @@ proposer_output proposer_core::handle(const heartbeat& msg) {
     return out;
   if (msg.bal < max_seen_) {
     // A stale leader: tell it about the higher ballot so it steps down.
-    out.send.push_back({msg.from, heartbeat_reply{max_seen_, id(), chosen_upto_}});
+    out.send.push_back(
+      {msg.from, heartbeat_reply{max_seen_, id(), chosen_upto_, msg.sent}});
     return out;
   }
   see(msg.bal);
+  heard_heartbeat(msg);
   if (role_ != proposer_role::follower)
     step_down(out, false, "higher_leader");
   if (leader_ != msg.from)
@@ -253,13 +350,15 @@ proposer_output proposer_core::handle(const heartbeat& msg) {
   // after what the local learner holds, or a slot chosen but learned only by
   // a learner that died could never be decided (and delivered) again.
   flush_pending(out);
-  out.send.push_back({msg.from, heartbeat_reply{max_seen_, id(), chosen_upto_}});
+  out.send.push_back(
+    {msg.from, heartbeat_reply{max_seen_, id(), chosen_upto_, msg.sent}});
   return out;
 }
 
 proposer_output proposer_core::handle(const heartbeat_reply& msg) {
   proposer_output out;
   see(msg.bal);
+  sample(msg.from, msg.echo);
   if (role_ == proposer_role::leader) {
     heard_.insert(msg.from);
     if (msg.bal > bal_)
@@ -281,17 +380,24 @@ void proposer_core::start_phase1(proposer_output& out) {
     out.writes.round = bal_.round;
   }
   phase_elapsed_ = 0;
+  if (!opts_.prevote)
+    phase_timeout_ = backoff(round_trip_timeout(), failures_,
+                             opts_.timeout_max_ticks, rng_);
   promise_epochs_.clear();
   known_epochs_.clear();
   adopted_.clear();
   repropose_upto_ = 0;
-  p1_first_ = chosen_upto_ + 1;
+  // From what our learner holds, not from what we decided ourselves: a slot
+  // it never got is found again among the acceptors and decided anew.
+  p1_first_ = learned_upto_ + 1;
   out.notes.push_back({"candidate", p1_first_, bal_, 0});
-  out.send.push_back({all_servers, prepare{bal_, p1_first_}});
+  out.send.push_back({all_servers, prepare{bal_, p1_first_, now_}});
 }
 
 proposer_output proposer_core::handle(const promise& msg) {
   proposer_output out;
+  if (msg.bal == bal_)
+    sample(msg.from, msg.echo);
   if (role_ == proposer_role::leader && msg.bal == bal_)
     heard_.insert(msg.from);
   if (role_ != proposer_role::candidate || msg.bal != bal_)
@@ -352,9 +458,10 @@ void proposer_core::become_leader(proposer_output& out) {
   // so no slot below `top` stays undecided (fill_window does it, a window
   // at a time).
   repropose_upto_ = top;
-  next_slot_ = std::max(p1_first_, chosen_upto_ + 1);
+  next_slot_ = std::max(p1_first_, learned_upto_ + 1);
   heartbeat_elapsed_ = 0;
-  out.send.push_back({all_servers, heartbeat{bal_, id(), chosen_upto_}});
+  out.send.push_back({all_servers, heartbeat{bal_, id(), chosen_upto_, now_,
+                                             heartbeat_interval()}});
   fill_window(out);
 }
 
@@ -384,8 +491,8 @@ void proposer_core::step_down(proposer_output& out, bool failed,
 // -- phase 2 -----------------------------------------------------------------
 
 void proposer_core::propose(proposer_output& out, uint64_t slot, value val) {
-  out.send.push_back({all_servers, accept{bal_, slot, val}});
-  in_flight_[slot] = flight{std::move(val), vote_set(opts_.servers.size()), 0};
+  out.send.push_back({all_servers, accept{bal_, slot, val, now_}});
+  in_flight_[slot] = flight{std::move(val), vote_set(opts_.servers.size()), 0, 0};
 }
 
 void proposer_core::fill_window(proposer_output& out) {
@@ -394,10 +501,13 @@ void proposer_core::fill_window(proposer_output& out) {
   while (role_ == proposer_role::leader
          && (opts_.break_window_rule
                ? in_flight_.size() < opts_.window
-               : next_slot_ <= chosen_upto_ + opts_.window)) {
+               : next_slot_ <= learned_upto_ + opts_.window)) {
     if (next_slot_ <= repropose_upto_) {
+      // Known chosen or not, a slot our learner lacks is proposed again with
+      // the value phase 1 found (the same one, if it was chosen), so that
+      // the decision reaches our learner.
       auto s = next_slot_++;
-      if (chosen_above_.count(s) > 0 || s <= chosen_upto_)
+      if (s <= learned_upto_ || in_flight_.count(s) > 0)
         continue;
       auto i = adopted_.find(s);
       if (i != adopted_.end()) {
@@ -448,6 +558,7 @@ proposer_output proposer_core::handle(const accepted& msg) {
   proposer_output out;
   if (role_ != proposer_role::leader || msg.bal != bal_)
     return out;
+  sample(msg.from, msg.echo);
   heard_.insert(msg.from);
   auto i = in_flight_.find(msg.slot);
   if (i == in_flight_.end())
@@ -477,6 +588,8 @@ proposer_output proposer_core::handle(const accepted& msg) {
 proposer_output proposer_core::handle(const nack& msg) {
   proposer_output out;
   see(msg.promised);
+  if (msg.rejected == bal_)
+    sample(msg.from, msg.echo);
   if (role_ == proposer_role::leader && msg.rejected == bal_)
     heard_.insert(msg.from);
   bool ours = (role_ == proposer_role::candidate
@@ -504,14 +617,15 @@ void proposer_core::absorb_chosen() {
 }
 
 void proposer_core::advance_chosen(uint64_t upto) {
-  if (upto <= chosen_upto_)
-    return;
-  chosen_upto_ = upto;
-  chosen_above_.erase(chosen_above_.begin(), chosen_above_.upper_bound(upto));
-  absorb_chosen();
-  in_flight_.erase(in_flight_.begin(), in_flight_.upper_bound(chosen_upto_));
-  if (next_slot_ <= chosen_upto_)
-    next_slot_ = chosen_upto_ + 1;
+  if (upto > chosen_upto_) {
+    chosen_upto_ = upto;
+    chosen_above_.erase(chosen_above_.begin(), chosen_above_.upper_bound(upto));
+    absorb_chosen();
+  }
+  // What our learner holds needs no proposing any more.
+  in_flight_.erase(in_flight_.begin(), in_flight_.upper_bound(learned_upto_));
+  if (next_slot_ <= learned_upto_)
+    next_slot_ = learned_upto_ + 1;
 }
 
 proposer_output proposer_core::joined(const ballot& promised) {
@@ -524,6 +638,7 @@ proposer_output proposer_core::joined(const ballot& promised) {
 
 proposer_output proposer_core::learned(uint64_t chosen_upto) {
   proposer_output out;
+  learned_upto_ = std::max(learned_upto_, chosen_upto);
   advance_chosen(chosen_upto);
   if (role_ == proposer_role::leader)
     fill_window(out);
@@ -572,8 +687,10 @@ void proposer_core::check_invariants() const {
     fail("slots in flight without leading");
   if (!in_flight_.empty() && in_flight_.rbegin()->first >= next_slot_)
     fail("slot in flight at or above next_slot");
-  if (!in_flight_.empty() && in_flight_.begin()->first <= chosen_upto_)
-    fail("slot in flight that is already chosen");
+  if (!in_flight_.empty() && in_flight_.begin()->first <= learned_upto_)
+    fail("slot in flight that our learner already holds");
+  if (learned_upto_ > chosen_upto_)
+    fail("learned beyond the chosen prefix");
   if (pending_.size() > opts_.pending_max)
     fail("queue above pending_max");
   if (queued_.size() != pending_.size())

@@ -21,8 +21,8 @@
 // proposer does not know to be chosen. The new leader re-proposes, per slot,
 // the value with the highest ballot any promise reported, and a no-op in
 // every hole below the highest such slot. Phase 2 then runs per slot, never
-// more than `window` slots past the chosen prefix (so decisions never run
-// further ahead of a hole than learners buffer); client commands wait in a
+// more than `window` slots past what its own learner holds (so decisions never
+// run further ahead of a hole than learners buffer); client commands wait in a
 // bounded queue and go out in batches of up to `batch_max` commands, so a
 // lone client is never held back and a busy leader fills slots.
 //
@@ -45,6 +45,7 @@
 
 #include "actors/common/outgoing.hpp"
 #include "actors/common/quorum.hpp"
+#include "actors/common/rtt.hpp"
 #include "messages/paxos.hpp"
 
 namespace cafchat {
@@ -52,9 +53,12 @@ namespace cafchat {
 struct proposer_options {
   server_id id = 0;
   std::vector<server_id> servers; ///< Every server (acceptor), self included.
-  uint32_t heartbeat_ticks = 1;   ///< Leader heartbeat period.
-  uint32_t election_ticks = 10;   ///< Followers wait a random [e, 2e).
-  uint32_t retry_ticks = 4;       ///< Phase timeout: resend or retry.
+  // Timeouts follow the network (actors/common/rtt.hpp); these are their
+  // floors, and where they start before anything is measured.
+  uint32_t heartbeat_ticks = 1;   ///< Leader heartbeat period, at least.
+  uint32_t election_ticks = 10;   ///< Followers wait a random [e, 2e), e >= this.
+  uint32_t retry_ticks = 4;       ///< Phase timeout (resend, retry), at least.
+  uint32_t timeout_max_ticks = 60000; ///< No timeout grows beyond this.
   uint32_t window = 64;           ///< Slots in flight, at most.
   uint32_t batch_max = 1;         ///< Commands per slot, at most.
   uint32_t batch_bytes_max = 1u << 20; ///< Payload bytes per slot, at most.
@@ -150,6 +154,17 @@ public:
   const ballot& current_ballot() const { return bal_; }
   const ballot& max_seen() const { return max_seen_; }
   server_id leader() const { return leader_; }
+  /// The timeouts in force, in ticks: the round trip a majority answers
+  /// within (the phase timeout before backoff), the heartbeat period, the
+  /// follower's election timeout before randomising, and the CheckQuorum
+  /// period.
+  uint64_t round_trip_timeout() const;
+  uint64_t heartbeat_interval() const;
+  uint64_t election_base() const;
+  uint64_t check_period() const;
+  /// The smoothed round trip to the majority - 1 fastest peers (0 before
+  /// any sample), for the event log.
+  uint64_t fastest_quorum_srtt() const;
   uint64_t chosen_upto() const { return chosen_upto_; }
   uint64_t next_slot() const { return next_slot_; }
   size_t in_flight() const { return in_flight_.size(); }
@@ -177,7 +192,8 @@ private:
   struct flight {
     value val;
     vote_set votes;
-    uint32_t elapsed = 0;
+    uint64_t elapsed = 0;
+    uint32_t resends = 0; ///< Each resend waits twice as long.
   };
 
   void start_campaign(proposer_output& out);
@@ -194,6 +210,8 @@ private:
   void enqueue(std::vector<command>& cmds, bool front, proposer_output& out);
   void reset_election_timer(bool backoff);
   void see(const ballot& b);
+  void sample(server_id from, uint64_t echo);
+  void heard_heartbeat(const heartbeat& msg);
   size_t counted_promises() const;
   size_t quorum() const { return majority(opts_.servers.size()); }
 
@@ -205,13 +223,23 @@ private:
   server_id leader_ = 0;
 
   // Timers, in ticks.
-  uint32_t election_elapsed_ = 0;
-  uint32_t election_timeout_ = 0;
-  uint32_t heartbeat_elapsed_ = 0;
-  uint32_t phase_elapsed_ = 0;
-  uint32_t check_elapsed_ = 0;
-  uint32_t hole_elapsed_ = 0;
+  uint64_t now_ = 1; ///< Ticks since start; requests carry it, replies echo it.
+  uint64_t election_elapsed_ = 0;
+  uint64_t election_timeout_ = 0;
+  uint64_t heartbeat_elapsed_ = 0;
+  uint64_t phase_elapsed_ = 0;
+  uint64_t phase_timeout_ = 0;
+  uint64_t check_elapsed_ = 0;
+  uint64_t hole_elapsed_ = 0;
   uint32_t failures_ = 0; ///< Consecutive failed elections, for backoff.
+
+  // What the network is like: round trips to each peer (from echoes), and,
+  // as a follower, the gaps between the current leader's heartbeats.
+  std::map<server_id, rtt_estimator> rtt_;
+  rtt_estimator gaps_;
+  uint64_t last_heartbeat_ = 0;
+  server_id gaps_of_ = 0;
+  uint64_t leader_interval_ = 0; ///< The period the leader announced.
 
   // PreVote and phase 1.
   vote_set prevotes_;
@@ -241,7 +269,11 @@ private:
 
   // Chosen slots known here: all of [1, chosen_upto_] plus chosen_above_.
   uint64_t chosen_upto_ = 0;
+  /// What the local learner holds durably: phase 1 starts right after it,
+  /// and the window counts from it (so the leader's own learner, which
+  /// gets every decision in full, never has to drop one).
   std::set<uint64_t> chosen_above_;
+  uint64_t learned_upto_ = 0;
 };
 
 } // namespace cafchat

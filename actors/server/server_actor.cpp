@@ -20,6 +20,7 @@ acceptor_config acceptor_config_for(const server_params& p, server_id id,
   ac.opts.servers = p.servers;
   ac.opts.learn_votes = p.learn_votes;
   ac.opts.probe_ticks = p.retry_ticks;
+  ac.opts.probe_max_ticks = p.timeout_max_ticks;
   ac.opts.rejoin_lag_max = p.buffer_max;
   ac.opts.break_accept_rule = p.break_accept_rule;
   ac.opts.break_rejoin_rule = p.break_rejoin_rule;
@@ -36,6 +37,7 @@ learner_config learner_config_for(const server_params& p, server_id id,
   lc.opts.id = id;
   lc.opts.servers = p.servers;
   lc.opts.catchup_ticks = p.catchup_ticks;
+  lc.opts.timeout_max_ticks = p.timeout_max_ticks;
   lc.opts.catchup_max_slots = p.catchup_max_slots;
   lc.opts.buffer_max = p.buffer_max;
   lc.opts.check = p.check_invariants;
@@ -54,6 +56,7 @@ proposer_config proposer_config_for(const server_params& p, server_id id,
   pc.opts.heartbeat_ticks = p.heartbeat_ticks;
   pc.opts.election_ticks = p.election_ticks;
   pc.opts.retry_ticks = p.retry_ticks;
+  pc.opts.timeout_max_ticks = p.timeout_max_ticks;
   pc.opts.window = p.window;
   pc.opts.batch_max = p.batch_max;
   pc.opts.batch_bytes_max = p.batch_bytes_max;

@@ -17,6 +17,8 @@ struct server_params {
   uint32_t election_ticks = 50;
   uint32_t retry_ticks = 10;
   uint32_t catchup_ticks = 10;
+  /// No timeout grows beyond this, however slow the network (10 minutes).
+  uint32_t timeout_max_ticks = 60000;
   uint32_t window = 64;
   uint32_t batch_max = 256;
   uint32_t batch_bytes_max = 1u << 20;

@@ -60,14 +60,19 @@ TEST_CASE("learner: votes split across ballots choose nothing") {
   CHECK(l.delivered_upto() == 0);
 }
 
-TEST_CASE("learner: a stalled learner asks the leader, then the other peers") {
+TEST_CASE("learner: a stalled learner asks the leader, then the other peers, "
+          "each time waiting twice as long") {
   learner_core l{opts(), 4};
   l.hint(9, 3);
   std::vector<outgoing> asked;
-  for (int i = 0; i < 9; ++i)
-    for (auto& o : l.tick().send)
+  std::vector<int> when;
+  for (int i = 1; i <= 21; ++i)
+    for (auto& o : l.tick().send) {
       asked.push_back(o);
+      when.push_back(i);
+    }
   REQUIRE(asked.size() == 3);
+  CHECK(when == std::vector<int>{3, 9, 21}); // 3, then 6, then 12 ticks
   CHECK(asked[0].to == 3); // the leader first
   auto& req = std::get<catchup_request>(asked[0].msg);
   CHECK(req.first_slot == 5);
@@ -157,4 +162,25 @@ TEST_CASE("learner: what it holds above a hole can be served to a peer that "
   CHECK(run[1].slot == 5);
   CHECK(l.buffered(6, 10).empty());
   CHECK(l.buffered(3, 1).size() == 1);
+}
+
+TEST_CASE("learner: a peer that answers slowly is given its round trip before "
+          "the next ask") {
+  learner_core l{opts(), 4};
+  l.hint(9, 3);
+  catchup_request first;
+  int t = 0;
+  for (; t < 10; ++t)
+    for (auto& o : l.tick().send)
+      first = std::get<catchup_request>(o.msg);
+  REQUIRE(first.sent != 0);
+  // Its answer comes 500 ticks later, with nothing new in it.
+  for (; t < 510; ++t)
+    l.tick();
+  l.handle(catchup_reply{3, {}, 4, first.sent});
+  // The next asks wait at least that round trip.
+  int asks = 0;
+  for (int i = 0; i < 499; ++i)
+    asks += static_cast<int>(l.tick().send.size());
+  CHECK(asks == 0);
 }

@@ -188,7 +188,9 @@ TEST_CASE("proposer: the window bounds slots in flight, and waiting commands "
   CHECK(p.pending() == 4);
   auto b = p.current_ballot();
   p.handle(accepted{b, 1, 1});
-  auto freed = p.handle(accepted{b, 1, 2});
+  p.handle(accepted{b, 1, 2});
+  // The window counts from what the local learner holds.
+  auto freed = p.learned(1);
   auto acc = sent<accept>(freed.send);
   REQUIRE(acc.size() == 1);
   CHECK(acc[0].val.commands.size() == 3); // batch_max
@@ -370,10 +372,11 @@ TEST_CASE("proposer: decisions never run more than window slots past the "
   }
   CHECK(p.next_slot() == 3);
   CHECK(p.pending() == 4);
-  // Slot 1 chosen: the window moves on.
+  // Slot 1 chosen, and the local learner holds 1 and 2: the window moves on.
   p.handle(accepted{b, 1, 1});
-  auto out = p.handle(accepted{b, 1, 2});
+  p.handle(accepted{b, 1, 2});
   CHECK(p.chosen_upto() == 2);
+  auto out = p.learned(2);
   CHECK(sent<accept>(out.send).size() == 2); // slots 3 and 4
 }
 
@@ -394,7 +397,8 @@ TEST_CASE("proposer: a new leader re-proposes adopted slots a window at a "
   CHECK(acc[0].slot == 1);
   CHECK(acc[1].slot == 2);
   p.handle(accepted{b, 1, 1});
-  auto more = sent<accept>(p.handle(accepted{b, 1, 2}).send);
+  p.handle(accepted{b, 1, 2});
+  auto more = sent<accept>(p.learned(1).send);
   REQUIRE(more.size() == 1);
   CHECK(more[0].slot == 3);
   CHECK(more[0].val == v);
@@ -464,4 +468,109 @@ TEST_CASE("proposer: a promise of an acceptor that reports itself at a newer "
   CHECK(p.role() == proposer_role::candidate);
   p.handle(promise{b, 1, 1, {}, 0, {}});
   CHECK(p.role() == proposer_role::leader); // 1 and 3
+}
+
+// -- timeouts that follow the network (issue 16) -------------------------------
+
+TEST_CASE("proposer: on a fast network the timeouts are the configured floors") {
+  auto o = opts(1);
+  o.heartbeat_ticks = 5;
+  o.election_ticks = 50;
+  o.retry_ticks = 10;
+  proposer_core p{o};
+  CHECK(p.round_trip_timeout() == 10);
+  CHECK(p.heartbeat_interval() == 5);
+  CHECK(p.election_base() == 50);
+  CHECK(p.check_period() == 50);
+  elect(p);
+  // Replies within a tick: nothing changes.
+  for (int i = 0; i < 20; ++i) {
+    auto out = p.tick();
+    for (auto& h : sent<heartbeat>(out.send)) {
+      p.handle(heartbeat_reply{h.bal, 2, 0, h.sent});
+      p.handle(heartbeat_reply{h.bal, 3, 0, h.sent});
+    }
+  }
+  CHECK(p.round_trip_timeout() == 10);
+  CHECK(p.heartbeat_interval() == 5);
+}
+
+TEST_CASE("proposer: slow replies raise the round-trip timeout and the "
+          "heartbeat period, and a majority's speed is what counts") {
+  auto o = opts(1);
+  o.heartbeat_ticks = 5;
+  o.retry_ticks = 10;
+  proposer_core p{o};
+  elect(p);
+  // Heartbeats answered after 300 ticks by server 2, never by server 3.
+  std::vector<heartbeat> sent_hb;
+  for (int t = 0; t < 2000; ++t) {
+    auto out = p.tick();
+    for (auto& h : sent<heartbeat>(out.send))
+      sent_hb.push_back(h);
+    while (!sent_hb.empty() && sent_hb.front().sent + 300 <= uint64_t(t) + 2) {
+      auto h = sent_hb.front();
+      sent_hb.erase(sent_hb.begin());
+      p.handle(heartbeat_reply{h.bal, 2, 0, h.sent});
+    }
+  }
+  CHECK(p.round_trip_timeout() >= 300);
+  CHECK(p.round_trip_timeout() < 500);
+  CHECK(p.heartbeat_interval() >= 150);
+  CHECK(p.check_period() >= 2 * (300 + 150));
+}
+
+TEST_CASE("proposer: a candidate's phase timeout doubles per failed election, "
+          "and a late answer teaches it the round trip") {
+  auto o = opts(1, /*prevote*/ true);
+  o.retry_ticks = 4;
+  o.election_ticks = 10;
+  proposer_core p{o};
+  // Nobody answers: each attempt waits about twice as long as the last.
+  std::vector<uint64_t> waits;
+  uint64_t t = 0, started = 0;
+  std::vector<prevote_request> asked;
+  for (; t < 3000 && waits.size() < 5; ++t) {
+    auto out = p.tick();
+    auto req = sent<prevote_request>(out.send);
+    if (!req.empty())
+      asked.push_back(req[0]);
+    if (p.role() == proposer_role::precandidate && started == 0)
+      started = t;
+    if (p.role() != proposer_role::precandidate && started != 0) {
+      waits.push_back(t - started);
+      started = 0;
+    }
+  }
+  REQUIRE(waits.size() == 5);
+  for (size_t i = 1; i < waits.size(); ++i)
+    CHECK(waits[i] >= waits[i - 1]);
+  CHECK(waits.back() >= 4 * waits.front());
+  // An answer to the first request, arriving now, is a 1000-odd tick sample.
+  REQUIRE(!asked.empty());
+  p.handle(prevote_reply{2, asked.front().round, true, asked.front().sent});
+  CHECK(p.round_trip_timeout() >= t - asked.front().sent);
+}
+
+TEST_CASE("proposer: a follower waits for the leader at least its announced "
+          "period plus the gaps it sees, and refuses PreVote meanwhile") {
+  auto o = opts(2, true);
+  o.election_ticks = 10;
+  proposer_core f{o};
+  // Heartbeats every 100 ticks, announced as such.
+  uint64_t stamp = 1;
+  for (int k = 0; k < 5; ++k) {
+    for (int i = 0; i < 100; ++i)
+      f.tick();
+    f.handle(heartbeat{{1, 1}, 1, 0, stamp, 100});
+    stamp += 100;
+  }
+  CHECK(f.election_base() >= 100);
+  // 60 ticks of silence is within a 100-tick period: not a dead leader.
+  for (int i = 0; i < 60; ++i)
+    CHECK(sent<prepare>(f.tick().send).empty());
+  auto reply = sent<prevote_reply>(f.handle(prevote_request{3, 5, 0, 1}).send);
+  REQUIRE(reply.size() == 1);
+  CHECK_FALSE(reply[0].granted);
+  CHECK(f.role() == proposer_role::follower);
 }

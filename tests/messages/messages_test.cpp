@@ -28,12 +28,12 @@ bool operator==(const accepted_slot& a, const accepted_slot& b) {
   return a.slot == b.slot && a.bal == b.bal && a.val == b.val;
 }
 bool operator==(const prepare& a, const prepare& b) {
-  return a.bal == b.bal && a.first_slot == b.first_slot;
+  return a.bal == b.bal && a.first_slot == b.first_slot && a.sent == b.sent;
 }
 bool operator==(const promise& a, const promise& b) {
   return a.bal == b.bal && a.from == b.from && a.first_slot == b.first_slot
          && a.accepted == b.accepted && a.epoch == b.epoch
-         && a.epochs == b.epochs;
+         && a.epochs == b.epochs && a.echo == b.echo;
 }
 bool operator==(const state_query& a, const state_query& b) {
   return a.from == b.from && a.incarnation == b.incarnation;
@@ -56,14 +56,16 @@ bool operator==(const rejoin_reply& a, const rejoin_reply& b) {
          && a.accepted == b.accepted && a.epochs == b.epochs;
 }
 bool operator==(const accept& a, const accept& b) {
-  return a.bal == b.bal && a.slot == b.slot && a.val == b.val;
+  return a.bal == b.bal && a.slot == b.slot && a.val == b.val
+         && a.sent == b.sent;
 }
 bool operator==(const accepted& a, const accepted& b) {
-  return a.bal == b.bal && a.slot == b.slot && a.from == b.from;
+  return a.bal == b.bal && a.slot == b.slot && a.from == b.from
+         && a.echo == b.echo;
 }
 bool operator==(const nack& a, const nack& b) {
   return a.rejected == b.rejected && a.promised == b.promised
-         && a.slot == b.slot && a.from == b.from;
+         && a.slot == b.slot && a.from == b.from && a.echo == b.echo;
 }
 bool operator==(const decide& a, const decide& b) {
   return a.slot == b.slot && a.val == b.val;
@@ -73,28 +75,31 @@ bool operator==(const learn& a, const learn& b) {
          && a.val == b.val;
 }
 bool operator==(const heartbeat& a, const heartbeat& b) {
-  return a.bal == b.bal && a.from == b.from && a.chosen_upto == b.chosen_upto;
+  return a.bal == b.bal && a.from == b.from && a.chosen_upto == b.chosen_upto
+         && a.sent == b.sent && a.interval == b.interval;
 }
 bool operator==(const heartbeat_reply& a, const heartbeat_reply& b) {
-  return a.bal == b.bal && a.from == b.from && a.chosen_upto == b.chosen_upto;
+  return a.bal == b.bal && a.from == b.from && a.chosen_upto == b.chosen_upto
+         && a.echo == b.echo;
 }
 bool operator==(const prevote_request& a, const prevote_request& b) {
   return a.from == b.from && a.round == b.round
-         && a.chosen_upto == b.chosen_upto;
+         && a.chosen_upto == b.chosen_upto && a.sent == b.sent;
 }
 bool operator==(const prevote_reply& a, const prevote_reply& b) {
-  return a.from == b.from && a.round == b.round && a.granted == b.granted;
+  return a.from == b.from && a.round == b.round && a.granted == b.granted
+         && a.echo == b.echo;
 }
 bool operator==(const forward& a, const forward& b) {
   return a.from == b.from && a.commands == b.commands;
 }
 bool operator==(const catchup_request& a, const catchup_request& b) {
   return a.from == b.from && a.first_slot == b.first_slot
-         && a.max_slots == b.max_slots;
+         && a.max_slots == b.max_slots && a.sent == b.sent;
 }
 bool operator==(const catchup_reply& a, const catchup_reply& b) {
   return a.from == b.from && a.slots == b.slots
-         && a.chosen_upto == b.chosen_upto;
+         && a.chosen_upto == b.chosen_upto && a.echo == b.echo;
 }
 bool operator==(const submit& a, const submit& b) {
   return a.commands == b.commands;
@@ -121,7 +126,7 @@ bool operator==(const server_status& a, const server_status& b) {
          && a.bal == b.bal && a.leader == b.leader
          && a.chosen_upto == b.chosen_upto
          && a.delivered_upto == b.delivered_upto && a.acceptor == b.acceptor
-         && a.waiting == b.waiting
+         && a.waiting == b.waiting && a.timeout_ms == b.timeout_ms
          && a.history_size == b.history_size && a.sessions == b.sessions;
 }
 bool operator==(const client_placement& a, const client_placement& b) {
@@ -221,22 +226,23 @@ TEST_CASE_METHOD(fixture, "messages: every Paxos message survives a round trip")
   check(batch);
   check(value::noop());
   check(accepted_slot{5, {2, 1}, batch});
-  check(prepare{{3, 2}, 17});
+  check(prepare{{3, 2}, 17, 901});
   check(promise{{3, 2}, 1, 17, {{17, {2, 1}, batch}, {19, {1, 3}, value::noop()}},
                 0, {}});
-  check(promise{{3, 2}, 1, 17, {{17, chosen_ballot(), batch}}, 4, {{2, 1}, {3, 7}}});
-  check(accept{{3, 2}, 18, batch});
-  check(accepted{{3, 2}, 18, 3});
-  check(nack{{3, 2}, {4, 1}, 18, 2});
+  check(promise{{3, 2}, 1, 17, {{17, chosen_ballot(), batch}}, 4, {{2, 1}, {3, 7}},
+                901});
+  check(accept{{3, 2}, 18, batch, 902});
+  check(accepted{{3, 2}, 18, 3, 902});
+  check(nack{{3, 2}, {4, 1}, 18, 2, 902});
   check(decide{18, batch});
   check(learn{{3, 2}, 18, 3, batch});
-  check(heartbeat{{3, 2}, 2, 99});
-  check(heartbeat_reply{{4, 1}, 3, 98});
-  check(prevote_request{2, 5, 44});
-  check(prevote_reply{3, 5, true});
+  check(heartbeat{{3, 2}, 2, 99, 903, 250});
+  check(heartbeat_reply{{4, 1}, 3, 98, 903});
+  check(prevote_request{2, 5, 44, 904});
+  check(prevote_reply{3, 5, true, 904});
   check(forward{3, {c1, c2}});
-  check(catchup_request{1, 10, 256});
-  check(catchup_reply{2, {{10, batch}, {11, value::noop()}}, 11});
+  check(catchup_request{1, 10, 256, 905});
+  check(catchup_reply{2, {{10, batch}, {11, value::noop()}}, 11, 905});
   check(state_query{1, 77});
   check(state_reply{2, 77, {3, 2}, true, 4, 120, 6});
   check(rejoin_prepare{1, 5, {9, 1}, 121});
@@ -260,13 +266,14 @@ TEST_CASE_METHOD(fixture, "messages: every client message survives a round trip"
 
 TEST_CASE_METHOD(fixture, "messages: every control message survives a round trip") {
   check(server_status{2, true, "leader", {3, 2}, 2, 40, 39, 120, 4, "voting",
-                      ""});
+                      "", 120});
   check(server_status{1, true, "follower", {3, 2}, 2, 0, 12, 5, 0, "rejoining",
-                      "storage is new: waiting for 2 voting peers to answer"});
+                      "storage is new: waiting for 2 voting peers to answer",
+                      0});
   check(client_placement{42, "alice", 2});
   check(cluster_view{true,
                      {server_status{1, false, "down", {}, 0, 0, 0, 0, 0, "",
-                                    ""}},
+                                    "", 0}},
                      {client_placement{42, "alice", 2}}});
   check(operator_command{operator_action::restart, 3});
   check(operator_command{operator_action::wipe, 2});

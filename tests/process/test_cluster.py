@@ -18,13 +18,13 @@ from common import ROOT, Failure, check, parse_args, run_tests, workdir
 ARGS = parse_args()
 
 
-def with_cluster(fn, **kw):
+def with_cluster(fn, leader_timeout=30, **kw):
     wd = workdir("cafchat-cluster-")
     c = Cluster(ARGS.build, wd, **kw)
     try:
         c.start_all()
-        c.wait(lambda: c.status()["ready"] and c.leader() is not None, 30,
-               "the cluster to elect a leader")
+        c.wait(lambda: c.status()["ready"] and c.leader() is not None,
+               leader_timeout, "the cluster to elect a leader")
         fn(c)
     except Failure as e:
         logs = ""
@@ -225,9 +225,11 @@ def test_lost_disk_while_a_majority_is_down_loses_nothing():
               f"history after the lost disk: {texts}")
         c.wait(lambda: len({s["delivered_upto"] for s in c.status()["servers"]})
                == 1, 30, "every server to hold the same log")
-        check(any(e.get("event") == "acceptor_mode" and e.get("mode") == "voting"
-                  and "rejoined" in e.get("why", "")
-                  for e in events_of(c, 1)), "server 1 never voted again")
+        c.wait(lambda: any(e.get("event") == "acceptor_mode"
+                           and e.get("mode") == "voting"
+                           and "rejoined" in e.get("why", "")
+                           for e in events_of(c, 1)), 30,
+               "server 1 to vote again")
     with_cluster(body)
 
 
@@ -308,6 +310,31 @@ def test_simulator_sits_between_processes():
     with_cluster(body, extra="[simulator]\nenabled = true\n")
 
 
+def test_slow_network_with_rotating_omission_still_delivers():
+    """Issue 16: the simulator delays every message between servers 1-10 s
+    and an omission fault rotates among them; every other setting is the
+    default (fixed LAN timeouts never elected a leader here). Two scripted
+    clients' three lines each are all delivered, in one order."""
+    def body(c):
+        t0 = time.time()
+        a = Feeder(c, "alice", [f"a{i}" for i in range(3)], pause=0.5, drain=300)
+        b = Feeder(c, "bob", [f"b{i}" for i in range(3)], pause=0.5, drain=300)
+        for f in (a, b):
+            f.finish(timeout=330)
+            check(f.rc == 0, f"{f.name} exit {f.rc}: {f.stderr[-500:]}")
+        took = time.time() - t0
+        print(f"        (all 6 lines delivered after {took:.0f} s)", flush=True)
+        rc, objs, err = c.chat("reader", "/sync 300\n", timeout=330, drain=300)
+        check(rc == 0, f"reader: {err}")
+        check_common_order([a, b], [o for o in objs if "event" not in o])
+    with_cluster(body, leader_timeout=300, paxos_defaults=True, extra="""[simulator]
+enabled = true
+delay_min_ms = 1000
+delay_max_ms = 10000
+omission = true
+""")
+
+
 if __name__ == "__main__":
     run_tests([
         test_kill9_leader_mid_stream_then_restart,
@@ -318,4 +345,5 @@ if __name__ == "__main__":
         test_corrupt_data_directory_stops_the_node_with_a_clear_error,
         test_busy_port_and_unknown_node_are_clear_errors,
         test_simulator_sits_between_processes,
+        test_slow_network_with_rotating_omission_still_delivers,
     ])

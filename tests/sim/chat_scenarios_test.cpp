@@ -469,3 +469,42 @@ TEST_CASE_METHOD(det_fixture, "chat: after a reroute to a server with a smaller 
   CHECK(alice.rec->withdrawn.size() == 10);
   CHECK(alice.rec->entries.size() == 5);
 }
+
+// Issue 16: prior system 000's own fault regime, with cafchat's default
+// settings (10 ms ticks, heartbeat 50 ms, elections after 0.5-1 s, retries
+// after 100 ms): every message between servers waits U[1 s, 60 s], and an
+// omission fault moves to another server every 3 to 5 minutes. With fixed
+// LAN timeouts no leader was ever elected; with timeouts that follow the
+// network every message is delivered.
+TEST_CASE_METHOD(det_fixture, "chat: prior system 000's regime (delays of 1 s "
+                              "to 1 min, a rotating omission fault) delivers "
+                              "every message with default settings") {
+  harness_options o;
+  o.servers = 3;
+  o.params = server_params{}; // the defaults of configs/single-host.ini
+  o.params.check_invariants = true;
+  o.client_retry_ms = 1000;
+  o.simulator = true;
+  o.sim.seed = 0;
+  o.sim.delay_min_ms = 1000;
+  o.sim.delay_max_ms = 60000;
+  o.sim.omission = true;
+  o.sim.rotation_min_ms = 180000;
+  o.sim.rotation_max_ms = 300000;
+  cluster_harness h{*this, o};
+  auto& a = h.add_client("alice");
+  auto& b = h.add_client("bob");
+  for (int i = 0; i < 10; ++i) {
+    h.say(a, "a" + std::to_string(i));
+    h.say(b, "b" + std::to_string(i));
+    run_for(5s);
+  }
+  auto start = now();
+  REQUIRE(h.settle(std::chrono::hours(3)));
+  auto took = std::chrono::duration_cast<std::chrono::minutes>(now() - start);
+  INFO("settled " << took.count() << " simulated minutes after the last line");
+  CHECK(a.rec->entries.size() == 20);
+  CHECK(b.rec->entries.size() == 20);
+  require_consistent(h);
+  CHECK(h.monitor->violation().empty());
+}

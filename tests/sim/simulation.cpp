@@ -89,6 +89,9 @@ struct scheduled {
 /// Everything a seed decides before the run starts.
 struct plan {
   uint32_t f = 1;
+  /// A slow network: one-way delays of up to a minute, as prior system 000
+  /// had (timeouts must follow it; docs/design.md, "Timeouts").
+  bool slow = false;
   harness_options cluster;
   uint32_t clients = 2;
   caf::timespan fault_phase{};
@@ -163,11 +166,15 @@ void draw_network(const sim_run_options& o, dice& d, plan& p) {
   s.seed = o.seed;
   s.drop_probability = d.chance(0.7) ? d.real(0, 0.3) : 0;
   s.duplicate_probability = d.chance(0.4) ? d.real(0, 0.3) : 0;
-  s.delay_max_ms = static_cast<uint32_t>(d.between(0, 60));
+  s.delay_max_ms = static_cast<uint32_t>(p.slow ? d.between(1000, 60000)
+                                                : d.between(0, 60));
   s.delay_min_ms = static_cast<uint32_t>(d.between(0, s.delay_max_ms));
   s.omission = d.chance(0.25);
-  s.rotation_min_ms = static_cast<uint32_t>(d.between(500, 2000));
-  s.rotation_max_ms = s.rotation_min_ms + static_cast<uint32_t>(d.between(0, 2000));
+  s.rotation_min_ms = static_cast<uint32_t>(p.slow ? d.between(180000, 240000)
+                                                   : d.between(500, 2000));
+  s.rotation_max_ms = s.rotation_min_ms
+                      + static_cast<uint32_t>(p.slow ? d.between(0, 120000)
+                                                     : d.between(0, 2000));
   if (d.chance(0.2)) {
     server_rule r;
     r.prepare_delay_ms = static_cast<int64_t>(d.between(0, 300));
@@ -182,7 +189,9 @@ void draw_chat(dice& d, plan& p, uint64_t phase_ms) {
   // and then in a burst, so that faults hit commands in flight.
   p.clients = static_cast<uint32_t>(d.between(2, 4));
   for (uint32_t k = 0; k < p.clients; ++k) {
-    auto pace = d.between(20, 500);
+    // On a slow network a few dozen messages each, spread over the phase.
+    auto pace = p.slow ? d.between(phase_ms / 40, phase_ms / 10)
+                       : d.between(20, 500);
     for (uint64_t t = d.between(100, 500); t < phase_ms; t += d.between(1, 2 * pace)) {
       auto burst = d.chance(0.1) ? d.between(2, 6) : 1;
       for (uint64_t b = 0; b < burst; ++b)
@@ -266,9 +275,13 @@ plan make_plan(const sim_run_options& o, dice& d) {
   p.f = d.chance(0.5) ? 1 : 2;
   p.cluster.servers = 2 * p.f + 1;
   p.cluster.simulator = true;
+  p.slow = d.chance(0.05);
   draw_params(o, d, p);
+  if (p.slow)
+    p.cluster.params.tick_ms = 100; // minutes of simulated time, fewer ticks
   draw_network(o, d, p);
-  p.fault_phase = std::chrono::milliseconds(d.between(3000, 15000));
+  p.fault_phase = std::chrono::milliseconds(
+    p.slow ? d.between(60000, 900000) : d.between(3000, 15000));
   auto phase_ms = static_cast<uint64_t>(
     std::chrono::duration_cast<std::chrono::milliseconds>(p.fault_phase).count());
   draw_chat(d, p, phase_ms);
@@ -546,6 +559,9 @@ sim_run_result run_simulation(const sim_run_options& o) {
   auto rounds = r.messages / std::max<uint64_t>(1, p.cluster.params.pending_max);
   auto limit = 60s + std::chrono::milliseconds(2 * rounds
                                                * p.cluster.client_retry_ms);
+  if (p.slow) // elections and decisions take a few one-way delays each
+    limit += std::chrono::milliseconds(40 * uint64_t{p.cluster.sim.delay_max_ms});
+  r.slow = p.slow;
   bool settled = h.settle(r.fatal ? caf::timespan{20s} : limit, rng);
   r.sim_seconds = std::chrono::duration<double>(fx.now()).count();
   if (auto st = cluster_harness::peek<simulator_state>(h.sim)) {

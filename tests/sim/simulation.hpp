@@ -58,6 +58,7 @@ struct sim_run_result {
   uint64_t bounces = 0;       ///< Proposers restarted amid an election.
   uint64_t withdrawn = 0;     ///< Messages a server refused, then withdrawn.
   bool fatal = false;         ///< More disks lost than the cluster tolerates.
+  bool slow = false;          ///< One-way delays of up to a minute.
   double sim_seconds = 0;     ///< Simulated time until everything settled.
 };
 

@@ -49,6 +49,7 @@ shell_options make_shell_options(const cli_options& cli,
   so.jsonl = cli.jsonl;
   so.drain_timeout_s = cli.drain_timeout_s;
   so.client_retry_ms = cfg.client_retry_ms;
+  so.client_retry_max_ms = cfg.client_retry_max_ms;
   so.connect_timeout_ms = cfg.client_connect_timeout_ms;
   so.max_text_bytes = cfg.params.max_text_bytes;
   so.interactive = ::isatty(STDIN_FILENO) != 0 && !cli.jsonl;
@@ -162,7 +163,10 @@ std::string quoted(const std::string& s) {
 /// /history.
 class shell_listener : public client_listener {
 public:
-  explicit shell_listener(printer& out) : out_(out) {}
+  /// The listener shares the printer: the client actor calls it on its own
+  /// thread, and may do so until it is gone.
+  explicit shell_listener(std::shared_ptr<printer> out)
+    : owned_(std::move(out)), out_(*owned_) {}
 
   void on_entries(const std::vector<chat_entry>& entries) override {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -207,6 +211,7 @@ public:
   static constexpr size_t recent_max = 10000;
 
 private:
+  std::shared_ptr<printer> owned_;
   printer& out_;
   std::mutex mtx_;
   std::deque<chat_entry> recent_;
@@ -240,6 +245,7 @@ public:
     cc.name = opts.name;
     cc.load_balancer = lb_;
     cc.retry_ms = opts.client_retry_ms;
+    cc.retry_max_ms = opts.client_retry_max_ms;
     cc.connect_timeout_ms = opts.connect_timeout_ms;
     cc.max_text_bytes = opts.max_text_bytes;
     cc.listener = listener_;
@@ -247,7 +253,14 @@ public:
     client_ = sys.spawn(client_actor, cc);
   }
 
-  ~shell() { caf::anon_send_exit(client_, caf::exit_reason::user_shutdown); }
+  ~shell() {
+    // Wait until the client is gone: it calls the listener on its own thread,
+    // and nothing may print after the shell's output is done.
+    self_->monitor(client_);
+    caf::anon_send_exit(client_, caf::exit_reason::user_shutdown);
+    self_->receive([](const caf::down_msg&) {},
+                   caf::after(std::chrono::seconds(5)) >> [] {});
+  }
 
   /// Handles one input line; returns false on /quit.
   bool handle(std::string line) {
@@ -558,7 +571,8 @@ private:
              + ",\"history\":" + std::to_string(x.history_size)
              + ",\"clients\":" + std::to_string(x.sessions)
              + ",\"acceptor\":" + quoted(x.acceptor)
-             + ",\"waiting\":" + quoted(x.waiting) + "}";
+             + ",\"waiting\":" + quoted(x.waiting)
+             + ",\"timeout_ms\":" + std::to_string(x.timeout_ms) + "}";
       }
       out_.json(s + "]}");
       return;
@@ -757,8 +771,10 @@ int run_shell(caf::actor_system& sys, const caf::actor& load_balancer,
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
   }
-  printer out{opts.jsonl, opts.interactive, wake[1]};
-  auto listener = std::make_shared<shell_listener>(out);
+  auto shared_out = std::make_shared<printer>(opts.jsonl, opts.interactive,
+                                              wake[1]);
+  auto& out = *shared_out;
+  auto listener = std::make_shared<shell_listener>(shared_out);
   int rc;
   {
     shell sh{sys, load_balancer, opts, out, listener};

@@ -33,6 +33,7 @@ struct shell_options {
   bool jsonl = false;            ///< --output jsonl
   double drain_timeout_s = 30;   ///< --drain-timeout
   uint32_t client_retry_ms = 1000;
+  uint32_t client_retry_max_ms = 600000;
   uint32_t connect_timeout_ms = 2000;
   uint32_t max_text_bytes = 4096;
   bool interactive = false;      ///< stdin is a terminal

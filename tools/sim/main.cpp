@@ -46,7 +46,7 @@ void print_result(uint64_t seed, const sim_run_result& r) {
   std::printf("seed %llu: %s (f=%u, %u clients, %llu messages, %llu slots, "
               "%llu faults, %llu dropped, %llu duplicated, %llu leader "
               "elections, %llu disks lost, %llu power cuts, %llu proposer "
-              "bounces, %llu withdrawn%s, %.1f s simulated)\n",
+              "bounces, %llu withdrawn%s%s, %.1f s simulated)\n",
               static_cast<unsigned long long>(seed), r.ok ? "ok" : "VIOLATION",
               r.f, r.clients, static_cast<unsigned long long>(r.messages),
               static_cast<unsigned long long>(r.slots),
@@ -58,7 +58,8 @@ void print_result(uint64_t seed, const sim_run_result& r) {
               static_cast<unsigned long long>(r.power_cuts),
               static_cast<unsigned long long>(r.bounces),
               static_cast<unsigned long long>(r.withdrawn),
-              r.fatal ? ", more disks lost than tolerated" : "", r.sim_seconds);
+              r.fatal ? ", more disks lost than tolerated" : "",
+              r.slow ? ", one-way delays up to a minute" : "", r.sim_seconds);
   if (!r.ok)
     std::printf("  %s\n", r.violation.c_str());
 }
@@ -89,7 +90,7 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs,
   uint64_t failed_seed = 0;
   sim_run_result failure;
   uint64_t messages = 0, slots = 0, faults = 0, dropped = 0, f2 = 0;
-  uint64_t wipes = 0, cuts = 0, bounces = 0, withdrawn = 0, fatal = 0;
+  uint64_t wipes = 0, cuts = 0, bounces = 0, withdrawn = 0, fatal = 0, slow = 0;
   auto worker = [&] {
     for (;;) {
       auto i = next++;
@@ -111,6 +112,7 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs,
       bounces += r.bounces;
       withdrawn += r.withdrawn;
       fatal += r.fatal ? 1 : 0;
+      slow += r.slow ? 1 : 0;
       if (!r.ok && (!failed || seed < failed_seed)) {
         failed = true;
         failed_seed = seed;
@@ -165,7 +167,8 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs,
   std::printf("%llu seeds passed (%llu..%llu; f=1: %llu, f=2: %llu): %llu "
               "messages, %llu slots, %llu fault events (%llu disks lost, "
               "%llu writes lost to power cuts, %llu proposers restarted amid "
-              "elections, %llu runs with more disks lost than tolerated), "
+              "elections, %llu runs with more disks lost than tolerated, "
+              "%llu runs on a network with one-way delays up to a minute), "
               "%llu messages withdrawn, %llu peer messages dropped, in %.1f s "
               "with %u jobs\n",
               static_cast<unsigned long long>(count),
@@ -180,6 +183,7 @@ int run_many(uint64_t from, uint64_t count, unsigned jobs,
               static_cast<unsigned long long>(cuts),
               static_cast<unsigned long long>(bounces),
               static_cast<unsigned long long>(fatal),
+              static_cast<unsigned long long>(slow),
               static_cast<unsigned long long>(withdrawn),
               static_cast<unsigned long long>(dropped), secs, jobs);
   return 0;
