@@ -85,7 +85,10 @@ std::string close_payload(uint16_t code, const std::string& reason) {
 void ws_socket::close_now(uint16_t code, const std::string& reason) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
+    if (close_sent_)
+      return;
     closing_ = true;
+    close_sent_ = true; // the writer sends nothing more
     cv_.notify_one();
   }
   write_frame(MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, close_payload(code, reason));
@@ -95,7 +98,7 @@ void ws_socket::run_writer() {
   std::unique_lock<std::mutex> guard{mtx_};
   for (;;) {
     cv_.wait(guard, [&] { return gone_ || !queue_.empty() || closing_; });
-    if (gone_)
+    if (gone_ || close_sent_)
       return;
     if (!queue_.empty()) {
       auto text = std::move(queue_.front());
@@ -109,6 +112,9 @@ void ws_socket::run_writer() {
       continue;
     }
     // closing_, and everything before the close frame is out.
+    if (close_sent_)
+      return;
+    close_sent_ = true;
     auto payload = close_payload(close_code_, close_reason_);
     guard.unlock();
     write_frame(MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, payload);

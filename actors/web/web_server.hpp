@@ -71,6 +71,7 @@ private:
   std::deque<std::string> queue_;
   size_t queued_bytes_ = 0;
   bool closing_ = false;     ///< close() called: the close frame is last.
+  bool close_sent_ = false;  ///< close_now() sent it already.
   uint16_t close_code_ = 0;
   std::string close_reason_;
   bool gone_ = false;        ///< detached: the connection no longer exists.

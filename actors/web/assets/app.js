@@ -204,6 +204,7 @@
       return;
     }
     box.classList.remove("hidden");
+    S.progressShown = (S.progressShown || 0) + 1; // scripts and tests read it
     $("history-progress").value = have / total;
     $("history-label").textContent = "downloading history: " + have.toLocaleString() + " / " +
       total.toLocaleString() + " messages";
@@ -301,6 +302,11 @@
   function onCluster(m) {
     S.cluster = m;
     S.clusterAt = Date.now();
+    // When each leader and each down server was first shown (scripts, tests).
+    S.seen = S.seen || [];
+    S.seen.push({ at: S.clusterAt, leader: m.leader,
+                  down: m.servers.filter((x) => !x.alive).map((x) => x.id) });
+    if (S.seen.length > 400) S.seen.splice(0, 100);
     S.historyTotal = Math.max(S.historyTotal, m.history || 0);
     updateProgress();
     renderCluster();
@@ -436,6 +442,25 @@
     check_quorum: "el", phase1_timeout: "el", server_killed: "el", server_started: "el", server_died: "el",
   };
 
+  // Leader changes stay in view above the diagram, however fast the chat runs.
+  const ELECTION = new Set(["candidate", "leader", "leader_lost", "higher_leader", "check_quorum",
+                            "server_killed", "server_started", "server_died"]);
+  S.elections = [];
+  function renderElections() {
+    const box = $("elections");
+    box.textContent = "";
+    const xs = S.elections.slice(-4);
+    if (!xs.length) return;
+    box.appendChild(el("b", "", "elections: "));
+    xs.forEach((x, i) => {
+      const ago = Math.round((Date.now() - x.at) / 100) / 10;
+      box.appendChild(el("span", "", "server " + x.e.server + " " + label(x.e)));
+      box.appendChild(el("span", "when", " (" + ago + " s ago)"));
+      if (i < xs.length - 1) box.appendChild(document.createTextNode(" → "));
+    });
+  }
+  setInterval(renderElections, 1000);
+
   function bal(b) { return b ? "(" + b[0] + "," + b[1] + ")" : ""; }
 
   function label(e) {
@@ -480,7 +505,12 @@
         S.lastKey = "";
       }
       S.events.push(e);
+      if (ELECTION.has(e.event)) {
+        S.elections.push({ at: Date.now(), e: e });
+        if (S.elections.length > 50) S.elections.shift();
+      }
     }
+    renderElections();
     if (S.events.length > EVENTS_MAX) {
       const cut = S.events.length - EVENTS_MAX;
       S.events.splice(0, cut);
