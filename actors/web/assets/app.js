@@ -263,7 +263,7 @@
         row.querySelector(".from").textContent = S.name + ":";
         row.querySelector(".text").textContent = p.text;
         row.querySelector(".mark").textContent =
-          p.state === "refused" ? "✗ " + (p.note || "refused") : p.state === "acked" ? "✓ acknowledged" : "⏳ pending";
+          p.state === "refused" ? "✗ " + (p.note || "refused") : p.state === "acked" ? "✓ acknowledged" : "… pending";
       }
       frag.appendChild(row);
     }
