@@ -345,5 +345,35 @@ def test_web_console_in_a_browser():
         shutil.rmtree(wd, ignore_errors=True)
 
 
+def test_bad_addresses_and_busy_ports_are_clear_errors():
+    wd = workdir("cafchat-web-args-")
+    try:
+        def run(*args, timeout=20):
+            p = subprocess.run(list(args), cwd=wd, capture_output=True,
+                               stdin=subprocess.DEVNULL, timeout=timeout)
+            return p.returncode, p.stderr.decode()
+        rc, err = run(NODE, "--config", CONFIG, "--web", "8080")
+        check(rc == 2 and "--web: expected ADDR:PORT" in err, f"--web 8080: {rc} {err}")
+        rc, err = run(NODE, "--config", CONFIG, "--web", "example.org:80")
+        check(rc == 2 and "is not an IPv4 address" in err, f"--web example.org:80: {rc} {err}")
+        web = binary(ARGS.build, "caf-web")
+        rc, err = run(web, "--config", CONFIG, "--listen", "127.0.0.1:0")
+        check(rc == 2 and "caf-node --config" in err, f"caf-web on a one-process config: {rc} {err}")
+        rc, err = run(web, "--config", CONFIG, "--listen", "127.0.0.1:99999")
+        check(rc == 2 and "65535" in err, f"caf-web --listen :99999: {rc} {err}")
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        try:
+            rc, err = run(NODE, "--config", CONFIG, "--no-shell", "--web",
+                          f"127.0.0.1:{busy.getsockname()[1]}")
+        finally:
+            busy.close()
+        check(rc == 1 and "cannot listen on" in err, f"busy port: {rc} {err}")
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    run_tests([test_web_console_in_a_browser])
+    run_tests([test_bad_addresses_and_busy_ports_are_clear_errors,
+               test_web_console_in_a_browser])

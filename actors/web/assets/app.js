@@ -149,7 +149,9 @@
       S.entries.push(e);
       if (e.client === S.client) {
         S.acked = Math.max(S.acked, e.seq);
-        const i = S.pending.findIndex((p) => p.seq === e.seq);
+        let i = S.pending.findIndex((p) => p.seq === e.seq);
+        // Delivered before its "said" reply came back: match it by text.
+        if (i < 0) i = S.pending.findIndex((p) => p.seq === 0 && p.text === e.text);
         if (i >= 0) {
           const p = S.pending[i];
           S.pending.splice(i, 1);
