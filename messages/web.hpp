@@ -15,15 +15,18 @@
 namespace cafchat {
 
 /// Gateway -> event feed (directly, or through a server node's host): send
-/// me your events. Repeating it is harmless; the feed watches the
-/// subscriber and forgets it when it goes down.
+/// me your events (`on`), or stop. Repeating it is harmless; the feed
+/// watches the subscriber and forgets it when it goes down. A gateway
+/// subscribes only while a browser is connected: with no subscriber the
+/// node's logs do not even build lines for the feed.
 struct event_subscribe {
   caf::actor subscriber;
+  bool on = true;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_subscribe& x) {
-  return f(x.subscriber);
+  return f(x.subscriber, x.on);
 }
 
 /// Event feed -> gateway: the event-log lines (JSON objects, as in

@@ -24,8 +24,17 @@ caf::behavior event_feed(caf::stateful_actor<event_feed_state>* self,
   return {
     [=](const event_subscribe& s) {
       auto& subs = self->state.subscribers;
-      if (!s.subscriber
-          || std::find(subs.begin(), subs.end(), s.subscriber) != subs.end())
+      auto i = std::find(subs.begin(), subs.end(), s.subscriber);
+      if (!s.on) {
+        if (i != subs.end()) {
+          self->demonitor(s.subscriber);
+          subs.erase(i);
+        }
+        if (subs.empty())
+          cfg.tap->set_active(false);
+        return;
+      }
+      if (!s.subscriber || i != subs.end())
         return;
       subs.push_back(s.subscriber);
       self->monitor(s.subscriber);

@@ -35,8 +35,11 @@ namespace cafchat {
 class event_tap {
 public:
   struct options {
-    size_t max_lines = 4000;   ///< Kept between two drains, at most.
-    size_t budget = 400;       ///< Slot events per drain before sampling more.
+    size_t max_lines = 1000;   ///< Kept between two drains, at most.
+    /// Slot events per drain before sampling more: at 5 drains a second,
+    /// some 500 a second, which a browser draws without taking the CPU the
+    /// cluster needs (the diagram shows a few dozen rows anyway).
+    size_t budget = 100;
     uint32_t max_stride = 1u << 20;
   };
 

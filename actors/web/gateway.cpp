@@ -42,7 +42,7 @@ using self_ptr = caf::stateful_actor<gateway_state>*;
 /// Recent events a new tab gets at once, at most.
 constexpr size_t recent_events_max = 300;
 /// Events pushed to the tabs per poll, at most (the feeds sample already).
-constexpr size_t events_per_push_max = 2000;
+constexpr size_t events_per_push_max = 600;
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -79,6 +79,12 @@ void broadcast(self_ptr self, const std::string& text) {
 
 void push_events(self_ptr self) {
   auto& st = self->state;
+  if (st.conns.empty()) {
+    st.pending_events.clear();
+    st.seen = 0;
+    st.dropped = 0;
+    return;
+  }
   if (st.pending_events.empty() && st.seen == 0)
     return;
   if (st.pending_events.size() > events_per_push_max) {
@@ -140,10 +146,11 @@ void poll(self_ptr self, const gateway_config& cfg) {
       [=](caf::error&) { self->state.polling = false; });
 }
 
-void subscribe(self_ptr self, const gateway_config& cfg) {
+/// Subscribes to the event feeds (`on`) or unsubscribes.
+void subscribe(self_ptr self, const gateway_config& cfg, bool on) {
   auto me = caf::actor_cast<caf::actor>(self);
   if (cfg.local_feed)
-    self->send(cfg.local_feed, event_subscribe{me});
+    self->send(cfg.local_feed, event_subscribe{me, on});
   if (!cfg.middleman)
     return;
   // Each server node's host forwards the subscription to its feed; a
@@ -156,7 +163,8 @@ void subscribe(self_ptr self, const gateway_config& cfg) {
         [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
             const std::set<std::string>&) {
           if (ptr)
-            self->send(caf::actor_cast<caf::actor>(ptr), event_subscribe{me});
+            self->send(caf::actor_cast<caf::actor>(ptr),
+                       event_subscribe{me, on});
         },
         [](caf::error&) {});
 }
@@ -292,12 +300,21 @@ caf::behavior gateway_actor(caf::stateful_actor<gateway_state>* self,
       .then([=](const caf::actor& sim) { self->state.simulator = sim; },
             [](caf::error&) {});
   self->send(self, tick_atom::value);
-  self->send(self, subscribe_atom::value);
   return {
     [=](ws_open_atom, uint64_t id) {
       auto socket = cfg.sockets->find(id);
       if (!socket)
         return;
+      if (!self->state.subscribed) {
+        // The first tab: from now on the nodes' events are wanted.
+        self->state.subscribed = true;
+        subscribe(self, cfg, true);
+        if (cfg.middleman && !self->state.resubscribing) {
+          self->state.resubscribing = true;
+          self->delayed_send(self, std::chrono::seconds(2),
+                             subscribe_atom::value);
+        }
+      }
       auto& c = self->state.conns[id];
       c.socket = socket;
       c.op = is_operator(cfg, *socket);
@@ -321,6 +338,11 @@ caf::behavior gateway_actor(caf::stateful_actor<gateway_state>* self,
       if (i->second.client)
         self->send_exit(i->second.client, caf::exit_reason::user_shutdown);
       self->state.conns.erase(i);
+      if (self->state.conns.empty() && self->state.subscribed) {
+        // The last tab closed: the nodes need not build events for us.
+        self->state.subscribed = false;
+        subscribe(self, cfg, false);
+      }
     },
     [=](tick_atom) {
       self->delayed_send(self, ms(cfg.poll_ms), tick_atom::value);
@@ -328,10 +350,14 @@ caf::behavior gateway_actor(caf::stateful_actor<gateway_state>* self,
       push_events(self);
     },
     [=](subscribe_atom) {
-      subscribe(self, cfg);
-      if (cfg.middleman)
-        self->delayed_send(self, std::chrono::seconds(2),
-                           subscribe_atom::value);
+      // caf-web, while tabs are open: subscribe again every 2 s, since a
+      // restarted node has a new feed.
+      if (!self->state.subscribed) {
+        self->state.resubscribing = false;
+        return;
+      }
+      subscribe(self, cfg, true);
+      self->delayed_send(self, std::chrono::seconds(2), subscribe_atom::value);
     },
     [=](event_batch& b) {
       auto& st = self->state;

@@ -91,6 +91,8 @@ struct gateway_state {
   };
   std::map<uint64_t, conn> conns;
   bool polling = false;
+  bool subscribed = false; ///< To the event feeds: while a tab is open.
+  bool resubscribing = false; ///< caf-web's periodic subscription runs.
   std::string last_cluster;  ///< JSON last pushed.
   caf::actor simulator;
   /// The latest history size, for the listeners' progress notices.

@@ -317,9 +317,10 @@ TEST_CASE_METHOD(fixture, "messages: messages with actor handles cross the "
   auto& payload = rt.get_as<routed>(0).payload;
   REQUIRE(payload.match_elements<prepare>());
   CHECK(payload.get_as<prepare>(0).first_slot == 1);
-  auto sub = through_registry(event_subscribe{a});
+  auto sub = through_registry(event_subscribe{a, false});
   REQUIRE(sub.match_elements<event_subscribe>());
   CHECK(sub.get_as<event_subscribe>(0).subscriber == a);
+  CHECK_FALSE(sub.get_as<event_subscribe>(0).on);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
