@@ -213,6 +213,23 @@ def test_web_console_in_a_browser():
         check(a.entries() == b.entries(), "both tabs show the same messages in the same order")
         a.shot("chat.png", "chat-pane")
 
+        # -- the protocol view: follow one message, pause and step --------------------
+        a.d.find_element(By.ID, "p-follow").click()
+        say(a, "follow me")
+        info = wait_for("the followed message's path", lambda: (lambda t: "path:" in t and t)(
+            a.d.find_element(By.ID, "follow-info").text), 10)
+        check("accepted" in info and "delivered" in info, f"the path names the phases: {info}")
+        a.shot("protocol-follow.png", "proto-pane")
+        a.js("document.getElementById('p-slot').value = ''; "
+             "document.getElementById('p-slot').dispatchEvent(new Event('input'))")
+        a.d.find_element(By.ID, "p-pause").click()
+        shown = a.js("return cafchat.shownUpTo")
+        say(b, "bob while alice pauses")
+        wait_for("events to wait while paused", lambda: a.js("return cafchat.events.length") > shown, 5)
+        a.d.find_element(By.ID, "p-step").click()
+        check(a.js("return cafchat.shownUpTo") == shown + 1, "step shows one more event")
+        a.d.find_element(By.ID, "p-pause").click()
+
         # -- the operator kills the leader while both tabs keep sending ------------
         old = a.cluster()
         leader = leader_of(old)
@@ -253,7 +270,7 @@ def test_web_console_in_a_browser():
         a.shot("cluster-after-kill.png", "cluster-pane")
         if DOC_PNG and not mid_shot:
             a.d.save_screenshot(DOC_PNG)
-        total = BULK + 28
+        total = BULK + 30
         wait_for("every message in both tabs after the kill",
                  lambda: len(a.entries()) >= total and len(b.entries()) >= total, 20)
         wait_for("every own message acknowledged after the kill",

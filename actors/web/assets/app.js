@@ -579,7 +579,8 @@
     const defs = svg("defs", {});
     for (const k of ["p1", "p2", "dc", "nk", "el"]) {
       const mk = svg("marker", { id: "arrow-" + k, viewBox: "0 0 10 10", refX: 9, refY: 5,
-                                 markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" });
+                                 markerWidth: 8, markerHeight: 8, markerUnits: "userSpaceOnUse",
+                                 orient: "auto-start-reverse" });
       mk.appendChild(svg("path", { d: "M0,0 L10,5 L0,10 z", class: k }));
       defs.appendChild(mk);
     }
