@@ -8,6 +8,7 @@
 #include "messages/errors.hpp"
 #include "messages/control.hpp"
 #include "messages/paxos.hpp"
+#include "messages/web.hpp"
 
 namespace cafchat {
 
@@ -59,6 +60,9 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<sim_action>("cafchat::sim_action");
   cfg.add_message_type<sim_control>("cafchat::sim_control");
   cfg.add_message_type<sim_report>("cafchat::sim_report");
+  // web.hpp
+  cfg.add_message_type<event_subscribe>("cafchat::event_subscribe");
+  cfg.add_message_type<event_batch>("cafchat::event_batch");
   cfg.add_error_category(caf::atom("cafchat"),
                          [](uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {

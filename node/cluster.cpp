@@ -23,19 +23,24 @@ void cluster::stop() {
     caf::anon_send_exit(simulator, caf::exit_reason::user_shutdown);
 }
 
-event_log_ptr open_event_log(const std::string& pattern, const std::string& id) {
+event_log_ptr open_event_log(const std::string& pattern, const std::string& id,
+                             const log_tee& tee) {
+  auto wall_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+  };
   if (pattern.empty())
-    return event_log::null();
+    return tee ? event_log::tee("", wall_ms, tee.sink, tee.active)
+               : event_log::null();
   auto path = node_config::expand(pattern, id);
   auto dir = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!dir.empty())
     std::filesystem::create_directories(dir, ec);
-  return event_log::open_file(path, [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-  });
+  if (tee)
+    return event_log::tee(path, wall_ms, tee.sink, tee.active);
+  return event_log::open_file(path, wall_ms);
 }
 
 server_storage open_storage(const node_config& cfg, server_id id) {
@@ -66,9 +71,10 @@ server_config make_server_config(const node_config& cfg, server_id id,
   return sc;
 }
 
-cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg) {
+cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg,
+                            const log_tee& tee) {
   cluster c;
-  auto lb_log = open_event_log(cfg.lb_events, "lb");
+  auto lb_log = open_event_log(cfg.lb_events, "lb", tee);
   if (cfg.sim.enabled) {
     simulator_config simc;
     simc.opts = cfg.sim;
@@ -96,7 +102,8 @@ cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg) {
     auto& storage = c.storage[id];
     host_config hc;
     hc.server = make_server_config(cfg, id, storage,
-                                   open_event_log(cfg.events, std::to_string(id)),
+                                   open_event_log(cfg.events, std::to_string(id),
+                                                  tee),
                                    c.simulator);
     hc.server.founder = all_new;
     if (cfg.storage == "memory")

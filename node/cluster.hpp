@@ -33,7 +33,9 @@ struct cluster {
 
 /// Opens (creating directories as needed) the event log of `id`, or a null
 /// log if `pattern` is empty. Throws std::runtime_error naming the path.
-event_log_ptr open_event_log(const std::string& pattern, const std::string& id);
+/// With a `tee`, every line also goes there (the web console).
+event_log_ptr open_event_log(const std::string& pattern, const std::string& id,
+                             const log_tee& tee = {});
 
 /// Opens a server's storage as the config says. Throws std::runtime_error.
 server_storage open_storage(const node_config& cfg, server_id id);
@@ -43,7 +45,9 @@ server_config make_server_config(const node_config& cfg, server_id id,
                                  server_storage storage, event_log_ptr log,
                                  caf::actor simulator);
 
-/// Starts the whole cluster of `cfg` in this process.
-cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg);
+/// Starts the whole cluster of `cfg` in this process; every event log also
+/// writes to `tee` if given (the web console).
+cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg,
+                            const log_tee& tee = {});
 
 } // namespace cafchat

@@ -480,8 +480,31 @@ node_config parse_config(const std::string& text, const std::string& name) {
     f.fail_key("runtime", "connection_timeout_ms",
                "must be longer than heartbeat_interval_ms");
 
+  // [web]
+  auto& w = c.web;
+  w.listen = f.get_string("web", "listen", "");
+  if (!w.listen.empty()) {
+    try {
+      parse_web_endpoint(w.listen);
+    } catch (std::invalid_argument& ex) {
+      f.fail_key("web", "listen", ex.what());
+    }
+  }
+  w.max_frame_bytes = static_cast<uint32_t>(
+    f.get_uint("web", "max_frame_bytes", w.max_frame_bytes, 256, 16u << 20));
+  w.max_message_bytes = static_cast<uint32_t>(
+    f.get_uint("web", "max_message_bytes", w.max_message_bytes, 256, 64u << 20));
+  w.max_connections = static_cast<uint32_t>(
+    f.get_uint("web", "max_connections", w.max_connections, 1, 1000));
+  w.rate_per_s = static_cast<uint32_t>(
+    f.get_uint("web", "rate_per_s", w.rate_per_s, 1, 100000));
+  if (w.max_message_bytes < w.max_frame_bytes)
+    f.fail_key("web", "max_message_bytes",
+               "must be at least max_frame_bytes (a message is one frame or "
+               "more)");
+
   f.reject_unknown({"cluster", "paxos", "client", "simulator", "faults", "log",
-                    "runtime", "nodes"});
+                    "runtime", "web", "nodes"});
   return c;
 }
 

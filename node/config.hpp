@@ -16,6 +16,7 @@
 
 #include "actors/server/server_params.hpp"
 #include "actors/simulator/sim_options.hpp"
+#include "node/web_config.hpp"
 
 namespace cafchat {
 
@@ -72,6 +73,9 @@ struct node_config {
   /// Threads that decode incoming network messages (0: the network thread
   /// decodes them itself, one thread hand-off less per message).
   uint32_t network_workers = 0;
+
+  // [web]: the browser console (docs/web.md); listen "" is off.
+  web_settings web;
 
   // [nodes]: a multi-process cluster (empty: everything in one process).
   std::map<std::string, node_endpoint> nodes;

@@ -13,6 +13,7 @@
 #include "actors/load_balancer/load_balancer.hpp"
 #include "actors/server/host_actor.hpp"
 #include "actors/simulator/simulator.hpp"
+#include "actors/web/event_feed.hpp"
 #include "node/cluster.hpp"
 #include "node/connector.hpp"
 
@@ -97,9 +98,14 @@ int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
   auto& ep = cfg.nodes.at(std::to_string(id));
   server_storage storage;
   event_log_ptr log;
+  // The web console's view of this node's events (caf-web subscribes through
+  // the host); idle until someone does.
+  auto tap = std::make_shared<event_tap>();
+  log_tee tee{[tap](const std::string& line) { tap->push(line); },
+              tap->active_flag()};
   try {
     storage = open_storage(cfg, id);
-    log = open_event_log(cfg.events, std::to_string(id));
+    log = open_event_log(cfg.events, std::to_string(id), tee);
   } catch (std::exception& e) {
     std::cerr << "caf-node: server " << id << ": " << e.what() << std::endl;
     return 1;
@@ -107,6 +113,8 @@ int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
   host_config hc;
   hc.server = make_server_config(cfg, id, storage, log, caf::actor{});
   hc.server.founder = bootstrap;
+  auto feed = sys.spawn(event_feed, event_feed_config{tap, 200});
+  hc.event_feed = feed;
   auto dir = node_config::expand(cfg.data_dir, std::to_string(id));
   if (bootstrap && !storage.fresh)
     std::cerr << "caf-node: server " << id << ": --bootstrap ignored: "
@@ -124,6 +132,7 @@ int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
   auto host = sys.spawn(host_actor, hc);
   if (!publish(sys, host, ep)) {
     caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(feed, caf::exit_reason::user_shutdown);
     return 1;
   }
   connector_config cc;
@@ -147,6 +156,7 @@ int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
   caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
   sys.middleman().unpublish(host, ep.port);
   caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(feed, caf::exit_reason::user_shutdown);
   return 0;
 }
 

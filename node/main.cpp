@@ -2,7 +2,7 @@
 // shell), or one node of a multi-process cluster.
 //
 //   caf-node --config configs/single-host.ini [--name NAME] [--output jsonl]
-//            [--drain-timeout S] [--no-shell]
+//            [--drain-timeout S] [--no-shell] [--web ADDR:PORT]
 //   caf-node --version     # the version and the git commit of the build
 //
 // Exit codes: 0 ok; 1 the shell could not deliver every message before the
@@ -28,6 +28,7 @@
 #include "node/config.hpp"
 #include "node/distributed.hpp"
 #include "node/options.hpp"
+#include "node/web_node.hpp"
 #include "tools/chat/shell.hpp"
 
 using namespace cafchat;
@@ -36,7 +37,7 @@ namespace {
 
 const char* usage =
   "usage: caf-node --config FILE [--name NAME] [--output jsonl|text]\n"
-  "                [--drain-timeout SECONDS] [--no-shell]\n"
+  "                [--drain-timeout SECONDS] [--no-shell] [--web ADDR:PORT]\n"
   "       caf-node --config FILE --node ID [--bootstrap]\n"
   "       caf-node --version\n"
   "\n"
@@ -45,7 +46,9 @@ const char* usage =
   "otherwise). See configs/single-host.ini for every configuration key.\n"
   "With --node it runs one node of a multi-process cluster; --bootstrap on\n"
   "the very first start of a brand-new cluster lets a server with new\n"
-  "storage vote at once (docs/operations.md).\n";
+  "storage vote at once (docs/operations.md).\n"
+  "--web ADDR:PORT (or [web] listen) also serves the web console there, e.g.\n"
+  "--web 127.0.0.1:8080 (docs/web.md).\n";
 
 std::atomic<bool> stop_requested{false};
 extern "C" void on_stop(int) {
@@ -80,6 +83,12 @@ int main(int argc, char** argv) {
               << std::endl;
     return 2;
   }
+  if (cfg.distributed() && !cli.web.empty()) {
+    std::cerr << "caf-node: --web serves a one-process cluster; for a "
+                 "multi-process cluster run caf-web --config "
+              << cfg.path << " --listen ADDR:PORT" << std::endl;
+    return 2;
+  }
   caf::actor_system_config sys_cfg;
   configure_runtime(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
@@ -89,12 +98,20 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     return run_node(sys, cfg, cli.node, cli.bootstrap, stop_requested);
   }
+  // The web console (docs/web.md): its tap must see the cluster's first event.
+  auto web = prepare_local_web(sys, cli.web.empty() ? cfg.web.listen : cli.web);
   cluster c;
   try {
-    c = start_local_cluster(sys, cfg);
+    c = start_local_cluster(sys, cfg, web.tee());
   } catch (std::exception& e) {
     std::cerr << "caf-node: " << e.what() << std::endl;
+    web.stop();
     return 2;
+  }
+  if (!web.start(sys, cfg, c, CAFCHAT_VERSION " (git " CAFCHAT_GIT_COMMIT ")")) {
+    web.stop();
+    c.stop();
+    return 1;
   }
   std::cerr << "cafchat: " << cfg.servers.size() << " servers (f = " << cfg.f
             << "), load balancer" << (cfg.sim.enabled ? ", simulator" : "")
@@ -116,6 +133,7 @@ int main(int argc, char** argv) {
   } else {
     rc = run_shell(sys, c.load_balancer, make_shell_options(cli, cfg));
   }
+  web.stop();
   c.stop();
   return rc;
 }

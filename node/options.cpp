@@ -53,6 +53,13 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
       if (val != "jsonl" && val != "text")
         throw usage_error("--output must be jsonl or text, not '" + val + "'");
       o.jsonl = val == "jsonl";
+    } else if (key == "--web" && allow_node) {
+      try {
+        parse_web_endpoint(val);
+      } catch (std::invalid_argument& e) {
+        throw usage_error("--web: " + std::string(e.what()));
+      }
+      o.web = val;
     } else if (key == "--drain-timeout") {
       char* end = nullptr;
       auto d = std::strtod(val.c_str(), &end);

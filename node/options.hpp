@@ -28,6 +28,8 @@ struct cli_options {
   bool bootstrap = false;
   bool help = false;
   bool version = false;
+  /// caf-node --web ADDR:PORT: serve the web console (overrides [web] listen).
+  std::string web;
 };
 
 /// Throws usage_error naming the bad argument.

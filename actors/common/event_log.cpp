@@ -54,6 +54,17 @@ std::shared_ptr<event_log> event_log::to_sink(sink_fn fn) {
   return log;
 }
 
+std::shared_ptr<event_log>
+event_log::tee(const std::string& path, clock_fn wall_ms, sink_fn sink,
+               std::shared_ptr<const std::atomic<bool>> sink_active) {
+  auto log = path.empty() ? std::shared_ptr<event_log>{new event_log}
+                          : open_file(path, {});
+  log->wall_ms_ = std::move(wall_ms);
+  log->sink_ = std::move(sink);
+  log->sink_active_ = std::move(sink_active);
+  return log;
+}
+
 std::shared_ptr<event_log> event_log::null() {
   return std::shared_ptr<event_log>{new event_log};
 }
@@ -71,7 +82,7 @@ void event_log::write(const std::string& s) {
     // Flushed per line: after a kill -9 the log must show what happened.
     std::fflush(file_);
   }
-  if (sink_)
+  if (sink_on())
     sink_(s);
 }
 

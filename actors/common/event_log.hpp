@@ -9,6 +9,7 @@
 //
 // Files written by caf-node add "ts", the wall-clock time in Unix ms.
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -40,10 +41,17 @@ public:
   static std::shared_ptr<event_log> to_sink(sink_fn fn);
   /// A log that drops everything.
   static std::shared_ptr<event_log> null();
+  /// Writes to `path` (none if empty), like open_file, and also hands every
+  /// line to `sink` while `*sink_active` is true (the web console's event
+  /// feed, actors/web/event_tap.hpp). Lines are built only when one of the
+  /// two wants them.
+  static std::shared_ptr<event_log>
+  tee(const std::string& path, clock_fn wall_ms, sink_fn sink,
+      std::shared_ptr<const std::atomic<bool>> sink_active);
 
   ~event_log();
 
-  bool enabled() const { return file_ != nullptr || static_cast<bool>(sink_); }
+  bool enabled() const { return file_ != nullptr || sink_on(); }
 
   /// Builds one line; it is written when the builder goes out of scope.
   class line {
@@ -75,13 +83,25 @@ public:
 private:
   event_log() = default;
   void write(const std::string& s);
+  bool sink_on() const {
+    return sink_ && (!sink_active_ || sink_active_->load(std::memory_order_relaxed));
+  }
 
   std::mutex mtx_;
   std::FILE* file_ = nullptr;
   sink_fn sink_;
+  std::shared_ptr<const std::atomic<bool>> sink_active_; ///< Null: always.
   clock_fn wall_ms_;
 };
 
 using event_log_ptr = std::shared_ptr<event_log>;
+
+/// Where every line of a node's logs also goes, besides its file (the web
+/// console's event tap); empty: nowhere.
+struct log_tee {
+  event_log::sink_fn sink;
+  std::shared_ptr<const std::atomic<bool>> active;
+  explicit operator bool() const { return static_cast<bool>(sink); }
+};
 
 } // namespace cafchat

@@ -9,6 +9,7 @@
 #include "actors/common/actor_util.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
+#include "messages/web.hpp"
 
 namespace cafchat {
 
@@ -241,6 +242,11 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
         }
       }
       return false;
+    },
+    [=](const event_subscribe& s) {
+      // A web console (caf-web) wants this node's protocol events.
+      if (cfg.event_feed)
+        self->send(cfg.event_feed, s);
     },
     [=](status_atom) -> caf::result<server_status> {
       if (!self->state.server) {

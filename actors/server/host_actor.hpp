@@ -31,6 +31,9 @@ struct host_config {
   /// Makes new, empty storage for this server (the operator's wipe: a dead
   /// disk replaced); null: wipe is refused.
   std::function<server_storage()> new_storage;
+  /// The node's event feed for the web console (actors/web/event_feed.hpp):
+  /// the host forwards event_subscribe there. May be invalid.
+  caf::actor event_feed;
 };
 
 struct host_state {

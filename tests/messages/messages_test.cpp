@@ -18,6 +18,7 @@
 #include "messages/errors.hpp"
 #include "messages/paxos.hpp"
 #include "messages/registry.hpp"
+#include "messages/web.hpp"
 
 using namespace cafchat;
 
@@ -155,6 +156,10 @@ bool operator==(const sim_report& a, const sim_report& b) {
          && a.live == b.live && a.forwarded == b.forwarded
          && a.dropped == b.dropped && a.duplicated == b.duplicated
          && a.summary == b.summary;
+}
+bool operator==(const event_batch& a, const event_batch& b) {
+  return a.lines == b.lines && a.stride == b.stride && a.seen == b.seen
+         && a.dropped == b.dropped;
 }
 } // namespace cafchat
 
@@ -319,7 +324,19 @@ TEST_CASE_METHOD(fixture, "messages: messages with actor handles cross the "
   auto& payload = rt.get_as<routed>(0).payload;
   REQUIRE(payload.match_elements<prepare>());
   CHECK(payload.get_as<prepare>(0).first_slot == 1);
+  auto sub = through_registry(event_subscribe{a, false});
+  REQUIRE(sub.match_elements<event_subscribe>());
+  CHECK(sub.get_as<event_subscribe>(0).subscriber == a);
+  CHECK_FALSE(sub.get_as<event_subscribe>(0).on);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(fixture, "messages: every web message survives a round trip") {
+  check(event_batch{{"{\"t\":1,\"server\":2,\"event\":\"leader\"}",
+                     "{\"t\":2,\"server\":1,\"event\":\"accepted\","
+                     "\"slot\":8}"},
+                    4, 120, 100});
+  check(event_batch{});
 }
 
 namespace {
