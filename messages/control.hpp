@@ -121,13 +121,14 @@ struct server_status {
   std::string acceptor;        ///< "voting" or "rejoining" ("" when down).
   std::string waiting;         ///< Why a rejoining acceptor does not vote yet.
   uint64_t timeout_ms = 0;     ///< Round trip a majority answers within.
+  uint32_t peers = 0; ///< Other servers whose roles this one can address.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, server_status& x) {
   return f(x.id, x.alive, x.role, x.bal, x.leader, x.chosen_upto,
            x.delivered_upto, x.history_size, x.sessions, x.acceptor,
-           x.waiting, x.timeout_ms);
+           x.waiting, x.timeout_ms, x.peers);
 }
 
 /// A client as the load balancer sees it, for `/who`.

@@ -284,12 +284,13 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
           // Resent again and again for nothing: our server may be up but
           // cut off (an omission fault, a partition). Try another; what is
           // pending goes out again there, and the history resumes.
+          auto resends = st.fruitless;
           st.fruitless = 0;
           auto from = st.server;
           notify(cfg, {"reroute", from, 0,
                        std::to_string(st.pending.size())
                          + " message(s) unacknowledged after "
-                         + std::to_string(st.fruitless) + " resends"});
+                         + std::to_string(resends) + " resends"});
           connect(self, cfg, from);
         } else {
           resend_pending(self);

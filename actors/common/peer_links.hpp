@@ -50,6 +50,11 @@ public:
 
   server_id self_id() const { return self_; }
 
+  /// How many other servers this table can address.
+  uint32_t known_peers() const {
+    return static_cast<uint32_t>(peers_.size() - peers_.count(self_));
+  }
+
 private:
   void send_one(caf::event_based_actor* self, server_id to,
                 const caf::actor& dest, const caf::message& msg) const;

@@ -193,6 +193,7 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
       st.leader = c.leader();
       st.chosen_upto = c.chosen_upto();
       st.timeout_ms = c.round_trip_timeout() * cfg.tick_ms;
+      st.peers = self->state.links.known_peers();
       return st;
     },
   };

@@ -263,7 +263,9 @@ std::string cluster_json(const cluster_view& view, const sim_report* faults,
                        {"history", s.history_size},
                        {"clients", s.sessions},
                        {"acceptor", s.acceptor},
-                       {"waiting", s.waiting}});
+                       {"waiting", s.waiting},
+                       {"timeout_ms", s.timeout_ms},
+                       {"peers", s.peers}});
   auto clients = json::array();
   for (auto& c : view.clients)
     clients.push_back({{"client", std::to_string(c.client)},

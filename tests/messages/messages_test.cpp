@@ -128,6 +128,7 @@ bool operator==(const server_status& a, const server_status& b) {
          && a.chosen_upto == b.chosen_upto
          && a.delivered_upto == b.delivered_upto && a.acceptor == b.acceptor
          && a.waiting == b.waiting && a.timeout_ms == b.timeout_ms
+         && a.peers == b.peers
          && a.history_size == b.history_size && a.sessions == b.sessions;
 }
 bool operator==(const client_placement& a, const client_placement& b) {
@@ -271,7 +272,7 @@ TEST_CASE_METHOD(fixture, "messages: every client message survives a round trip"
 
 TEST_CASE_METHOD(fixture, "messages: every control message survives a round trip") {
   check(server_status{2, true, "leader", {3, 2}, 2, 40, 39, 120, 4, "voting",
-                      "", 120});
+                      "", 120, 2});
   check(server_status{1, true, "follower", {3, 2}, 2, 0, 12, 5, 0, "rejoining",
                       "storage is new: waiting for 2 voting peers to answer",
                       0});

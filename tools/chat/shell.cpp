@@ -572,7 +572,8 @@ private:
              + ",\"clients\":" + std::to_string(x.sessions)
              + ",\"acceptor\":" + quoted(x.acceptor)
              + ",\"waiting\":" + quoted(x.waiting)
-             + ",\"timeout_ms\":" + std::to_string(x.timeout_ms) + "}";
+             + ",\"timeout_ms\":" + std::to_string(x.timeout_ms)
+             + ",\"peers\":" + std::to_string(x.peers) + "}";
       }
       out_.json(s + "]}");
       return;
