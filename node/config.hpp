@@ -16,7 +16,7 @@
 
 #include "actors/server/server_params.hpp"
 #include "actors/simulator/sim_options.hpp"
-#include "node/web_config.hpp"
+#include "actors/web/web_settings.hpp"
 
 namespace cafchat {
 

@@ -29,7 +29,7 @@
 #include "node/distributed.hpp"
 #include "node/options.hpp"
 #include "node/web_node.hpp"
-#include "tools/chat/shell.hpp"
+#include "actors/shell/shell.hpp"
 
 using namespace cafchat;
 

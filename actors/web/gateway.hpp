@@ -31,7 +31,7 @@
 
 #include "actors/web/web_server.hpp"
 #include "messages/control.hpp"
-#include "node/web_config.hpp"
+#include "actors/web/web_settings.hpp"
 
 namespace cafchat {
 

@@ -17,7 +17,7 @@
 #include "actors/client/client_actor.hpp"
 #include "messages/client.hpp"
 #include "messages/control.hpp"
-#include "node/web_config.hpp"
+#include "actors/web/web_settings.hpp"
 
 namespace cafchat::web {
 

@@ -27,7 +27,7 @@
 #include <mutex>
 #include <string>
 
-#include "node/web_config.hpp"
+#include "actors/web/web_settings.hpp"
 
 struct mg_connection;
 struct mg_context;

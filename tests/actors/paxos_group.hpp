@@ -16,7 +16,7 @@
 #include "actors/storage/memory_storage.hpp"
 #include "messages/atoms.hpp"
 #include "messages/client.hpp"
-#include "tests/actors/fixture.hpp"
+#include "tools/sim/fixture.hpp"
 
 namespace cafchat::test {
 

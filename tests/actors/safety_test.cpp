@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/actors/paxos_group.hpp"
-#include "tests/sim/harness.hpp"
+#include "tools/sim/harness.hpp"
 
 using namespace cafchat;
 using namespace cafchat::test;

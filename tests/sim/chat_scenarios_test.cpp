@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/sim/harness.hpp"
+#include "tools/sim/harness.hpp"
 
 #include <set>
 

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/sim/simulation.hpp"
+#include "tools/sim/simulation.hpp"
 
 using namespace cafchat::test;
 

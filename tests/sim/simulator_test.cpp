@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/sim/harness.hpp"
+#include "tools/sim/harness.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -24,7 +24,7 @@
 #include "node/config.hpp"
 #include "node/distributed.hpp"
 #include "node/options.hpp"
-#include "tools/chat/shell.hpp"
+#include "actors/shell/shell.hpp"
 
 using namespace cafchat;
 

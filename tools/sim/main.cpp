@@ -1,4 +1,4 @@
-// caf-simulate: runs the seeded randomised simulation (tests/sim/simulation.hpp)
+// caf-simulate: runs the seeded randomised simulation (tools/sim/simulation.hpp)
 // for many seeds, in parallel, and stops at the first violation, naming its
 // seed. `tools/simulate` is the wrapper people use.
 //
@@ -24,7 +24,7 @@
 
 #include <unistd.h>
 
-#include "tests/sim/simulation.hpp"
+#include "tools/sim/simulation.hpp"
 
 using namespace cafchat::test;
 

@@ -1,4 +1,4 @@
-#include "tests/sim/harness.hpp"
+#include "tools/sim/harness.hpp"
 
 #include <set>
 

@@ -1,4 +1,4 @@
-#include "tests/sim/simulation.hpp"
+#include "tools/sim/simulation.hpp"
 
 #include <algorithm>
 #include <random>
@@ -7,7 +7,7 @@
 #include "actors/common/actor_util.hpp"
 #include "actors/common/quorum.hpp"
 #include "actors/simulator/simulator.hpp"
-#include "tests/sim/harness.hpp"
+#include "tools/sim/harness.hpp"
 
 namespace cafchat::test {
 

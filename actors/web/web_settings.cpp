@@ -1,4 +1,4 @@
-#include "node/web_config.hpp"
+#include "actors/web/web_settings.hpp"
 
 #include <arpa/inet.h>
 

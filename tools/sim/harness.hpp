@@ -21,8 +21,8 @@
 #include "actors/simulator/simulator.hpp"
 #include "actors/storage/memory_storage.hpp"
 #include "messages/atoms.hpp"
-#include "tests/actors/fixture.hpp"
-#include "tests/sim/sim_disk.hpp"
+#include "tools/sim/fixture.hpp"
+#include "tools/sim/sim_disk.hpp"
 
 namespace cafchat::test {
 

@@ -1,4 +1,4 @@
-#include "tools/chat/shell.hpp"
+#include "actors/shell/shell.hpp"
 
 #include <atomic>
 #include <cerrno>
