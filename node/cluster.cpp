@@ -71,23 +71,31 @@ server_config make_server_config(const node_config& cfg, server_id id,
   return sc;
 }
 
-cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg,
-                            const log_tee& tee) {
-  cluster c;
-  auto lb_log = open_event_log(cfg.lb_events, "lb", tee);
+front_actors start_front(caf::actor_system& sys, const node_config& cfg,
+                         event_log_ptr log) {
+  front_actors f;
   if (cfg.sim.enabled) {
     simulator_config simc;
     simc.opts = cfg.sim;
     simc.servers = cfg.servers;
-    simc.log = lb_log;
-    c.simulator = sys.spawn(simulator_actor, simc);
+    simc.log = log;
+    f.simulator = sys.spawn(simulator_actor, simc);
   }
   load_balancer_config lc;
   lc.servers = cfg.servers;
   lc.max_text_bytes = cfg.params.max_text_bytes;
-  lc.simulator = c.simulator;
-  lc.log = lb_log;
-  c.load_balancer = sys.spawn(load_balancer, lc);
+  lc.simulator = f.simulator;
+  lc.log = std::move(log);
+  f.load_balancer = sys.spawn(load_balancer, lc);
+  return f;
+}
+
+cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg,
+                            const log_tee& tee) {
+  cluster c;
+  auto front = start_front(sys, cfg, open_event_log(cfg.lb_events, "lb", tee));
+  c.load_balancer = front.load_balancer;
+  c.simulator = front.simulator;
   // Every server of the cluster runs here, so this process sees every disk:
   // if all of them are new, this is a brand-new cluster, and its servers
   // found it. Otherwise a new disk is a lost one, and rejoins.

@@ -45,6 +45,19 @@ server_config make_server_config(const node_config& cfg, server_id id,
                                  server_storage storage, event_log_ptr log,
                                  caf::actor simulator);
 
+/// The cluster's front: the load balancer, and in front of the peers the
+/// network-fault simulator when `[simulator] enabled` (else invalid). One
+/// process starts both for a single-host cluster, the `lb` node for a
+/// multi-process one.
+struct front_actors {
+  caf::actor load_balancer;
+  caf::actor simulator;
+};
+
+/// Spawns the load balancer (and the simulator) of `cfg`, logging to `log`.
+front_actors start_front(caf::actor_system& sys, const node_config& cfg,
+                         event_log_ptr log);
+
 /// Starts the whole cluster of `cfg` in this process; every event log also
 /// writes to `tee` if given (the web console).
 cluster start_local_cluster(caf::actor_system& sys, const node_config& cfg,

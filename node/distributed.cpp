@@ -10,9 +10,7 @@
 #include "messages/registry.hpp"
 #include "caf/send.hpp"
 
-#include "actors/load_balancer/load_balancer.hpp"
 #include "actors/server/host_actor.hpp"
-#include "actors/simulator/simulator.hpp"
 #include "actors/web/event_feed.hpp"
 #include "node/cluster.hpp"
 #include "node/connector.hpp"
@@ -60,21 +58,9 @@ bool publish(caf::actor_system& sys, const caf::actor& a,
 int run_lb(caf::actor_system& sys, const node_config& cfg,
            const std::atomic<bool>& stop) {
   auto& ep = cfg.nodes.at("lb");
-  auto log = open_event_log(cfg.lb_events, "lb");
-  caf::actor sim;
-  if (cfg.sim.enabled) {
-    simulator_config simc;
-    simc.opts = cfg.sim;
-    simc.servers = cfg.servers;
-    simc.log = log;
-    sim = sys.spawn(simulator_actor, simc);
-  }
-  load_balancer_config lc;
-  lc.servers = cfg.servers;
-  lc.max_text_bytes = cfg.params.max_text_bytes;
-  lc.simulator = sim;
-  lc.log = log;
-  auto lb = sys.spawn(load_balancer, lc);
+  auto front = start_front(sys, cfg, open_event_log(cfg.lb_events, "lb"));
+  auto lb = front.load_balancer;
+  auto sim = front.simulator;
   int rc = 0;
   if (publish(sys, lb, ep)) {
     std::cerr << "cafchat: load balancer on " << ep.host << ":" << ep.port

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "actors/shell/shell.hpp"
 #include "node/config.hpp"
 
 namespace cafchat {
@@ -51,5 +52,12 @@ std::optional<program_start> start_program(int argc, char** argv,
                                            const char* usage, bool allow_node,
                                            int& exit_code,
                                            const std::string& version = "");
+
+/// The login name of the user, for the default --name.
+std::string default_user_name();
+
+/// Shell settings from the command line and the configuration (interactive
+/// when stdin is a terminal and the output is text).
+shell_options make_shell_options(const cli_options& cli, const node_config& cfg);
 
 } // namespace cafchat

@@ -14,7 +14,6 @@
 #include <thread>
 
 #include <poll.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -34,27 +33,6 @@
 
 namespace cafchat {
 
-std::string default_user_name() {
-  if (auto u = std::getenv("USER"); u != nullptr && *u != '\0')
-    return u;
-  if (auto pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr)
-    return pw->pw_name;
-  return "user";
-}
-
-shell_options make_shell_options(const cli_options& cli,
-                                 const node_config& cfg) {
-  shell_options so;
-  so.name = cli.name.empty() ? default_user_name() : cli.name;
-  so.jsonl = cli.jsonl;
-  so.drain_timeout_s = cli.drain_timeout_s;
-  so.client_retry_ms = cfg.client_retry_ms;
-  so.client_retry_max_ms = cfg.client_retry_max_ms;
-  so.connect_timeout_ms = cfg.client_connect_timeout_ms;
-  so.max_text_bytes = cfg.params.max_text_bytes;
-  so.interactive = ::isatty(STDIN_FILENO) != 0 && !cli.jsonl;
-  return so;
-}
 
 namespace {
 

@@ -23,9 +23,6 @@
 #include "caf/actor_system.hpp"
 #include "caf/io/middleman_actor.hpp"
 
-#include "node/config.hpp"
-#include "node/options.hpp"
-
 namespace cafchat {
 
 struct shell_options {
@@ -40,13 +37,6 @@ struct shell_options {
   /// Multi-process clusters: the middleman, to reach servers directly.
   caf::io::middleman_actor middleman;
 };
-
-/// The login name of the user, for the default --name.
-std::string default_user_name();
-
-/// Shell settings from the command line and the configuration (interactive
-/// when stdin is a terminal and the output is text).
-shell_options make_shell_options(const cli_options& cli, const node_config& cfg);
 
 /// Runs the shell until /quit or end of input; returns the exit code.
 int run_shell(caf::actor_system& sys, const caf::actor& load_balancer,
