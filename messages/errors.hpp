@@ -20,6 +20,7 @@ enum class chat_errc : uint8_t {
   invalid_text,       ///< Not valid UTF-8, or empty.
   unknown_target,     ///< An operator command for a server that is not there.
   invalid_fault,      ///< A simulator control with a bad rule or value.
+  invalid_name,       ///< A chat name that is empty, too long or unprintable.
 };
 
 const char* to_string(chat_errc x);

@@ -96,6 +96,8 @@ const char* to_string(chat_errc x) {
       return "unknown_target";
     case chat_errc::invalid_fault:
       return "invalid_fault";
+    case chat_errc::invalid_name:
+      return "invalid_name";
   }
   return "unknown";
 }

@@ -43,13 +43,15 @@ void wait_for(const std::atomic<bool>& stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
-/// Publishes `a` on `port` (all interfaces); prints why not on failure.
+/// Publishes `a` on the configured address and port only; prints why not on
+/// failure.
 bool publish(caf::actor_system& sys, const caf::actor& a,
              const node_endpoint& ep) {
-  auto port = sys.middleman().publish(a, ep.port, nullptr, true);
+  auto port = sys.middleman().publish(a, ep.port, ep.host.c_str(), true);
   if (!port) {
-    std::cerr << "caf-node: node " << ep.id << ": cannot listen on port "
-              << ep.port << ": " << sys.render(port.error()) << std::endl;
+    std::cerr << "caf-node: node " << ep.id << ": cannot listen on "
+              << ep.host << ":" << ep.port << ": "
+              << sys.render(port.error()) << std::endl;
     return false;
   }
   return true;

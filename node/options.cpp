@@ -8,6 +8,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "actors/session/client_session.hpp"
+
 namespace cafchat {
 
 cli_options parse_cli(int argc, char** argv, bool allow_node) {
@@ -51,6 +53,8 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
     } else if (key == "--node" && allow_node) {
       o.node = val;
     } else if (key == "--name") {
+      if (auto why = validate_name(val); !why.empty())
+        throw usage_error("--name: " + why);
       o.name = val;
     } else if (key == "--output") {
       if (val != "jsonl" && val != "text")

@@ -7,6 +7,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
+#include "actors/session/client_session.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 
@@ -200,6 +201,8 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
     },
     [=](const assign_request& msg) -> caf::result<assignment> {
       auto& st = self->state;
+      if (auto why = validate_name(msg.name); !why.empty())
+        return make_chat_error(chat_errc::invalid_name, why);
       if (!st.ready)
         return make_chat_error(chat_errc::not_ready,
                                "waiting for servers " + id_list(missing(self))

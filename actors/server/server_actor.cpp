@@ -10,6 +10,7 @@
 #include "actors/proposer/proposer_actor.hpp"
 #include "actors/session/client_session.hpp"
 #include "messages/atoms.hpp"
+#include "messages/errors.hpp"
 
 namespace cafchat {
 
@@ -163,7 +164,9 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
       --self->state.sessions;
   });
   return {
-    [=](const hello& msg) {
+    [=](const hello& msg) -> caf::result<welcome> {
+      if (auto why = validate_name(msg.name); !why.empty())
+        return make_chat_error(chat_errc::invalid_name, why);
       auto& info = self->state.info;
       session_config sc;
       sc.server = cfg.id;

@@ -8,7 +8,12 @@
 
 namespace cafchat {
 
-bool valid_utf8(const std::string& s) {
+namespace {
+
+/// Calls `f` with each code point of `s`; false if `s` is not valid UTF-8
+/// (overlong forms, surrogates and code points above U+10FFFF included).
+template <class F>
+bool each_code_point(const std::string& s, F f) {
   size_t i = 0;
   auto n = s.size();
   while (i < n) {
@@ -16,6 +21,7 @@ bool valid_utf8(const std::string& s) {
     size_t len;
     uint32_t cp;
     if (c < 0x80) {
+      f(uint32_t{c});
       ++i;
       continue;
     } else if ((c >> 5) == 0x6) {
@@ -42,9 +48,37 @@ bool valid_utf8(const std::string& s) {
         || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))
         || (cp >= 0xD800 && cp <= 0xDFFF))
       return false;
+    f(cp);
     i += len;
   }
   return true;
+}
+
+} // namespace
+
+bool valid_utf8(const std::string& s) {
+  return each_code_point(s, [](uint32_t) {});
+}
+
+bool is_control(uint32_t cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)
+         || cp == 0x061C || cp == 0x200E || cp == 0x200F
+         || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+std::string validate_name(const std::string& name) {
+  if (name.empty())
+    return "empty name";
+  if (name.size() > max_name_bytes)
+    return "name of " + std::to_string(name.size())
+           + " bytes is over the limit of " + std::to_string(max_name_bytes)
+           + " bytes";
+  bool control = false;
+  if (!each_code_point(name, [&](uint32_t cp) { control |= is_control(cp); }))
+    return "name is not valid UTF-8";
+  if (control)
+    return "name holds a control or text-direction character";
+  return {};
 }
 
 std::string validate_text(const std::string& text, uint32_t max_text_bytes) {
@@ -153,8 +187,14 @@ caf::behavior client_session(caf::stateful_actor<session_state>* self,
           self->send(cfg.client_actor, rejected{cfg.client, c.seq, why});
         else if (c.seq <= st.acked)
           resent = true;
-        else if (&*keep++ != &c)
-          *std::prev(keep) = std::move(c);
+        else {
+          // The session, not the client, says who speaks.
+          if (!c.is_withdrawal())
+            c.from = cfg.name;
+          if (&*keep != &c)
+            *keep = std::move(c);
+          ++keep;
+        }
       }
       cmds.erase(keep, cmds.end());
       if (resent)

@@ -42,6 +42,17 @@ std::string validate_text(const std::string& text, uint32_t max_text_bytes);
 /// True if `s` is well-formed UTF-8 (no overlongs, no surrogates).
 bool valid_utf8(const std::string& s);
 
+/// A chat name is at most this long (bytes of UTF-8).
+constexpr size_t max_name_bytes = 64;
+
+/// True for a code point that moves the cursor, rings, or changes the text
+/// direction when printed: C0, DEL, C1, and the bidirectional controls.
+bool is_control(uint32_t cp);
+
+/// Why `name` cannot be a chat name (empty, over max_name_bytes, not UTF-8,
+/// or holding a control character), or "" if it can.
+std::string validate_name(const std::string& name);
+
 struct session_state {
   static inline const char* name = "client_session";
   uint64_t acked = 0;       ///< Highest own seq seen in the history.

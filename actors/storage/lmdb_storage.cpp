@@ -110,6 +110,11 @@ fs::path canonical_dir(const std::string& dir) {
   if (ec)
     throw storage_error(dir + ": cannot create the directory: "
                         + ec.message());
+  // The chat history is nobody else's business: owner only.
+  fs::permissions(p, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec)
+    throw storage_error(dir + ": cannot restrict the directory to its owner: "
+                        + ec.message());
   auto canon = fs::canonical(p, ec);
   if (ec)
     throw storage_error(dir + ": " + ec.message());
@@ -444,7 +449,7 @@ lmdb_env::lmdb_env(const std::string& dir, server_id id,
   // MDB_NOTLS: actors migrate between threads, so a read transaction must
   // not be tied to the thread that began it. No MDB_NOSYNC: a commit is
   // durable when it returns.
-  check(mdb_env_open(raw, path_.c_str(), MDB_NOTLS, 0644),
+  check(mdb_env_open(raw, path_.c_str(), MDB_NOTLS, 0600),
         "cannot open as an LMDB environment");
   find_map();
   int dead = 0;

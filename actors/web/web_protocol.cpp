@@ -159,11 +159,8 @@ request parse_request(std::string_view text) {
     if (name == j.end() || !name->is_string())
       return bad("bad_request", "hello needs a \"name\"", ref);
     auto s = name->get<std::string>();
-    auto why = validate_text(s, max_name_bytes);
-    if (s.empty() || !why.empty())
-      return bad("bad_name", "a name is 1 to " + std::to_string(max_name_bytes)
-                               + " bytes of UTF-8",
-                 ref);
+    if (auto why = validate_name(s); !why.empty())
+      return bad("bad_name", why, ref);
     return hello_request{std::move(s)};
   }
   if (t == "say") {

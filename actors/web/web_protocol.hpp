@@ -62,8 +62,6 @@ using request = std::variant<hello_request, say_request, op_request,
 /// Parses one text message from a browser.
 request parse_request(std::string_view text);
 
-/// Longest name a browser may choose, in bytes.
-constexpr size_t max_name_bytes = 64;
 
 // -- gateway -> browser ---------------------------------------------------------
 

@@ -273,7 +273,7 @@ def test_busy_port_and_unknown_node_are_clear_errors():
         rc = c.procs["1"].wait(timeout=30)
         with open(os.path.join(wd, "node-1.log")) as f:
             log = f.read()
-        check(rc == 1 and f"cannot listen on port {port}" in log,
+        check(rc == 1 and f"cannot listen on {host}:{port}" in log,
               f"busy port: rc {rc}, {log}")
         p = subprocess.run([os.path.join(c.bin, "caf-node"), "--config",
                             c.config, "--node", "9"], capture_output=True,
@@ -335,6 +335,45 @@ omission = true
 """)
 
 
+def test_nodes_listen_only_where_configured_and_keep_data_private():
+    """Each node listens on its configured address alone (not on every
+    interface), its LMDB directory is its owner's alone, and a chat name
+    that could rewrite other people's screens is refused at the door."""
+    def body(c):
+        rc, objs, err = c.chat("alice", "hello\n")
+        check(rc == 0, f"alice: {err}")
+        out = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True,
+                             timeout=10).stdout
+        ports = {p for _, p in c.addr.values()}
+        seen = {}
+        for line in out.splitlines():
+            local = line.split()[3]
+            addr, _, port = local.rpartition(":")
+            if port.isdigit() and int(port) in ports:
+                seen.setdefault(int(port), []).append(addr)
+        check(set(seen) == ports, f"listening ports {sorted(seen)}, want {sorted(ports)}")
+        for port, addrs in seen.items():
+            check(addrs == ["127.0.0.1"],
+                  f"port {port} listens on {addrs}, not only on 127.0.0.1")
+        for i in c.servers:
+            d = os.path.join(c.dir, "data", f"server-{i}")
+            mode = os.stat(d).st_mode & 0o777
+            check(mode == 0o700, f"{d} has mode {oct(mode)}, want 0o700")
+            for f in os.listdir(d):
+                mode = os.stat(os.path.join(d, f)).st_mode & 0o777
+                check(mode & 0o077 == 0, f"{d}/{f} has mode {oct(mode)}")
+        for name, why in [("bob\x1b[2J", "control or text-direction"),
+                          ("x" * 65, "over the limit of 64 bytes"),
+                          ("eve\u202e", "control or text-direction")]:
+            p = subprocess.run([os.path.join(c.bin, "caf-chat"), "--config",
+                                c.config, "--name", name], input=b"hi\n",
+                               capture_output=True, timeout=30)
+            err = p.stderr.decode(errors="replace")
+            check(p.returncode == 2 and f"--name: name" in err and why in err,
+                  f"name {name!r}: exit {p.returncode}, {err}")
+    with_cluster(body)
+
+
 if __name__ == "__main__":
     run_tests([
         test_kill9_leader_mid_stream_then_restart,
@@ -344,6 +383,7 @@ if __name__ == "__main__":
         test_lost_disk_while_a_majority_is_down_loses_nothing,
         test_corrupt_data_directory_stops_the_node_with_a_clear_error,
         test_busy_port_and_unknown_node_are_clear_errors,
+        test_nodes_listen_only_where_configured_and_keep_data_private,
         test_simulator_sits_between_processes,
         test_slow_network_with_rotating_omission_still_delivers,
     ])

@@ -78,6 +78,8 @@ TEST_CASE("web: bad requests are answered, bad frames close the connection") {
     {R"({"type":"dance"})", "bad_request", 0},
     {R"({"type":"hello"})", "bad_request", 0},
     {R"({"type":"hello","name":""})", "bad_name", 0},
+    {R"({"type":"hello","name":"bob\u001b[2J"})", "bad_name", 0},
+    {R"({"type":"hello","name":"bob\u202e"})", "bad_name", 0},
     {R"({"type":"hello","name":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})",
      "bad_name", 0},
     {R"({"type":"say","text":5})", "bad_request", 0},
