@@ -36,16 +36,21 @@ struct chat_entry {
   uint64_t seq = 0;
   std::string from;
   std::string text;
+  /// When it was sent: its batch's time (value::time_ms), or the previous
+  /// entry's if that is later, so that times never decrease along the
+  /// history (actors/learner/chat_state.hpp). UTC milliseconds.
+  uint64_t time_ms = 0;
 
   friend bool operator==(const chat_entry& a, const chat_entry& b) {
     return a.index == b.index && a.slot == b.slot && a.client == b.client
-           && a.seq == b.seq && a.from == b.from && a.text == b.text;
+           && a.seq == b.seq && a.from == b.from && a.text == b.text
+           && a.time_ms == b.time_ms;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_entry& x) {
-  return f(x.index, x.slot, x.client, x.seq, x.from, x.text);
+  return f(x.index, x.slot, x.client, x.seq, x.from, x.text, x.time_ms);
 }
 
 /// Session -> client: history entries in index order, contiguous, without
