@@ -145,6 +145,7 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
       auto next = std::max<uint64_t>(msg.first_index, 1) + reply.entries.size();
       reply.live = next > st.chat.size();
       reply.client_seq = st.chat.last_seq(msg.client);
+      reply.history_size = st.chat.size();
       if (reply.live) {
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
         if (who) {

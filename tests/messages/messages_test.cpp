@@ -106,7 +106,9 @@ bool operator==(const submit& a, const submit& b) {
   return a.commands == b.commands;
 }
 bool operator==(const delivered& a, const delivered& b) {
-  return a.entries == b.entries && a.withdrawn == b.withdrawn;
+  return a.entries == b.entries && a.withdrawn == b.withdrawn
+         && a.from_history == b.from_history
+         && a.history_size == b.history_size;
 }
 bool operator==(const acknowledged& a, const acknowledged& b) {
   return a.client == b.client && a.seq == b.seq;
@@ -120,7 +122,7 @@ bool operator==(const history_request& a, const history_request& b) {
 }
 bool operator==(const history_reply& a, const history_reply& b) {
   return a.entries == b.entries && a.live == b.live
-         && a.client_seq == b.client_seq;
+         && a.client_seq == b.client_seq && a.history_size == b.history_size;
 }
 bool operator==(const server_status& a, const server_status& b) {
   return a.id == b.id && a.alive == b.alive && a.role == b.role
@@ -268,10 +270,12 @@ TEST_CASE_METHOD(fixture, "messages: every client message survives a round trip"
   check(delivered{{e, chat_entry{13, 9, 43, 1, "bob", "yo", 1738314902140}},
                   {}});
   check(delivered{{}, {{42, 8}, {43, 2}}});
+  check(delivered{{e}, {}, true, 410000});
+  check(delivered{{}, {}, true, 0});
   check(acknowledged{42, 7});
   check(rejected{42, 8, "message of 5000 bytes is over the limit of 4096 bytes"});
   check(history_request{100, 512, 42});
-  check(history_reply{{e}, true, 7});
+  check(history_reply{{e}, true, 7, 12});
 }
 
 TEST_CASE_METHOD(fixture, "messages: every control message survives a round trip") {
