@@ -37,7 +37,7 @@ def free_port_block(n):
 
 class Cluster:
     def __init__(self, build, workdir, servers=3, storage=None, extra="",
-                 hosts=None, paxos_defaults=False):
+                 hosts=None, paxos_defaults=False, paxos=()):
         self.bin = os.path.join(os.path.abspath(build), "bin")
         self.dir = workdir
         self.servers = list(range(1, servers + 1))
@@ -53,8 +53,10 @@ class Cluster:
         lines += ["[cluster]", f"storage = {storage}",
                   "data_dir = data/server-{id}", "[log]",
                   "events = logs/server-{id}.jsonl", "lb_events = logs/lb.jsonl",
-                  ] + ([] if paxos_defaults else [
-                  "[paxos]", "heartbeat_ms = 50", "election_timeout_ms = 400"]) + [
+                  ] + (["[paxos]"] if paxos_defaults and paxos else []) + (
+                  [] if paxos_defaults else [
+                  "[paxos]", "heartbeat_ms = 50", "election_timeout_ms = 400"]
+                  ) + list(paxos) + [
                   "[client]", "retry_ms = 500", "connect_timeout_ms = 1000",
                   "[runtime]", "heartbeat_interval_ms = 100",
                   "connection_timeout_ms = 1000", extra]
@@ -114,18 +116,20 @@ class Cluster:
                 p.kill()
                 p.wait()
 
-    def chat(self, name, script, timeout=60, drain=30):
+    def chat(self, name, script, timeout=60, drain=30, extra=()):
         """Runs caf-chat on a whole script; returns (rc, objs, stderr)."""
         p = subprocess.run([os.path.join(self.bin, "caf-chat"), "--config",
                             self.config, "--name", name, "--output", "jsonl",
-                            "--drain-timeout", str(drain)],
+                            "--drain-timeout", str(drain), *extra],
                            input=script.encode(), capture_output=True,
                            cwd=self.dir, timeout=timeout)
         return p.returncode, json_lines(p.stdout.decode(), f"caf-chat {name}"), \
             p.stderr.decode()
 
     def status(self):
-        rc, objs, err = self.chat("probe", "/status\n", timeout=30, drain=5)
+        # Only the status: no need to wait for the whole history at the end.
+        rc, objs, err = self.chat("probe", "/status\n", timeout=30, drain=5,
+                                  extra=["--no-history"])
         check(rc == 0, f"status probe failed: {err}")
         st = [o for o in objs if o.get("event") == "status"]
         check(st, "no status line")
