@@ -116,20 +116,18 @@ class Cluster:
                 p.kill()
                 p.wait()
 
-    def chat(self, name, script, timeout=60, drain=30, extra=()):
+    def chat(self, name, script, timeout=60, drain=30):
         """Runs caf-chat on a whole script; returns (rc, objs, stderr)."""
         p = subprocess.run([os.path.join(self.bin, "caf-chat"), "--config",
                             self.config, "--name", name, "--output", "jsonl",
-                            "--drain-timeout", str(drain), *extra],
+                            "--drain-timeout", str(drain)],
                            input=script.encode(), capture_output=True,
                            cwd=self.dir, timeout=timeout)
         return p.returncode, json_lines(p.stdout.decode(), f"caf-chat {name}"), \
             p.stderr.decode()
 
     def status(self):
-        # Only the status: no need to wait for the whole history at the end.
-        rc, objs, err = self.chat("probe", "/status\n", timeout=30, drain=5,
-                                  extra=["--no-history"])
+        rc, objs, err = self.chat("probe", "/status\n", timeout=30, drain=5)
         check(rc == 0, f"status probe failed: {err}")
         st = [o for o in objs if o.get("event") == "status"]
         check(st, "no status line")
