@@ -36,16 +36,21 @@ struct chat_entry {
   uint64_t seq = 0;
   std::string from;
   std::string text;
+  /// When it was sent: its batch's time (value::time_ms), or the previous
+  /// entry's if that is later, so that times never decrease along the
+  /// history (actors/learner/chat_state.hpp). UTC milliseconds.
+  uint64_t time_ms = 0;
 
   friend bool operator==(const chat_entry& a, const chat_entry& b) {
     return a.index == b.index && a.slot == b.slot && a.client == b.client
-           && a.seq == b.seq && a.from == b.from && a.text == b.text;
+           && a.seq == b.seq && a.from == b.from && a.text == b.text
+           && a.time_ms == b.time_ms;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_entry& x) {
-  return f(x.index, x.slot, x.client, x.seq, x.from, x.text);
+  return f(x.index, x.slot, x.client, x.seq, x.from, x.text, x.time_ms);
 }
 
 /// Session -> client: history entries in index order, contiguous, without
@@ -54,11 +59,17 @@ typename Inspector::result_type inspect(Inspector& f, chat_entry& x) {
 struct delivered {
   std::vector<chat_entry> entries;
   std::vector<std::pair<uint64_t, uint64_t>> withdrawn;
+  /// Set on the chunks a session reads from the history for its client
+  /// (not on live entries); `history_size` is then how many entries the
+  /// server's history held when the chunk was read. The first chunk a client
+  /// gets says how much history there was when it joined.
+  bool from_history = false;
+  uint64_t history_size = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivered& x) {
-  return f(x.entries, x.withdrawn);
+  return f(x.entries, x.withdrawn, x.from_history, x.history_size);
 }
 
 /// Session -> client: every command of `client` up to `seq` is applied (a
@@ -108,11 +119,13 @@ struct history_reply {
   /// The highest seq of the asking client applied so far (messages and
   /// withdrawals alike).
   uint64_t client_seq = 0;
+  /// Entries in the history when the learner answered.
+  uint64_t history_size = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_reply& x) {
-  return f(x.entries, x.live, x.client_seq);
+  return f(x.entries, x.live, x.client_seq, x.history_size);
 }
 
 } // namespace cafchat

@@ -92,10 +92,16 @@ enum class value_kind : uint8_t { noop = 0, batch = 1 };
 struct value {
   value_kind kind = value_kind::noop;
   std::vector<command> commands; ///< Empty for a no-op.
+  /// When the leader formed the batch: UTC milliseconds since the epoch (0
+  /// for a no-op). Part of the value, so it is chosen with the commands and
+  /// every replica shows the same time; a value re-proposed by a later
+  /// leader keeps it. A leader never stamps a batch earlier than what it
+  /// learned or stamped before (actors/proposer/proposer_core.hpp).
+  uint64_t time_ms = 0;
 
   static value noop() { return value{}; }
-  static value of(std::vector<command> cmds) {
-    return value{value_kind::batch, std::move(cmds)};
+  static value of(std::vector<command> cmds, uint64_t time_ms = 0) {
+    return value{value_kind::batch, std::move(cmds), time_ms};
   }
   bool is_noop() const { return kind == value_kind::noop; }
   /// Bytes of payload, used to bound batches.
@@ -106,14 +112,15 @@ struct value {
     return n;
   }
   friend bool operator==(const value& a, const value& b) {
-    return a.kind == b.kind && a.commands == b.commands;
+    return a.kind == b.kind && a.commands == b.commands
+           && a.time_ms == b.time_ms;
   }
   friend bool operator!=(const value& a, const value& b) { return !(a == b); }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, value& x) {
-  return f(x.kind, x.commands);
+  return f(x.kind, x.commands, x.time_ms);
 }
 
 /// A slot an acceptor accepted: reported in a promise so that a new leader

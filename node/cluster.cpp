@@ -23,13 +23,16 @@ void cluster::stop() {
     caf::anon_send_exit(simulator, caf::exit_reason::user_shutdown);
 }
 
+uint64_t utc_now_ms() {
+  return static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch())
+      .count());
+}
+
 event_log_ptr open_event_log(const std::string& pattern, const std::string& id,
                              const log_tee& tee) {
-  auto wall_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-  };
+  auto wall_ms = [] { return static_cast<int64_t>(utc_now_ms()); };
   if (pattern.empty())
     return tee ? event_log::tee("", wall_ms, tee.sink, tee.active)
                : event_log::null();
@@ -63,6 +66,7 @@ server_config make_server_config(const node_config& cfg, server_id id,
   sc.storage = std::move(storage);
   sc.log = std::move(log);
   sc.simulator = std::move(simulator);
+  sc.wall_clock = utc_now_ms; // the leaders' batch times
   auto i = cfg.nodes.find(std::to_string(id));
   if (i != cfg.nodes.end()) {
     sc.host = i->second.host;

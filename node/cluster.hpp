@@ -31,6 +31,10 @@ struct cluster {
   void stop();
 };
 
+/// The wall clock: UTC milliseconds since the Unix epoch (event logs' "ts",
+/// the leaders' batch times). Nothing below node/ reads it.
+uint64_t utc_now_ms();
+
 /// Opens (creating directories as needed) the event log of `id`, or a null
 /// log if `pattern` is empty. Throws std::runtime_error naming the path.
 /// With a `tee`, every line also goes there (the web console).

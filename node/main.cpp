@@ -2,7 +2,7 @@
 // shell), or one node of a multi-process cluster.
 //
 //   caf-node --config configs/single-host.ini [--name NAME] [--output jsonl]
-//            [--drain-timeout S] [--no-shell] [--web ADDR:PORT]
+//            [--drain-timeout S] [--no-history] [--no-shell] [--web ADDR:PORT]
 //   caf-node --version     # the version and the git commit of the build
 //
 // Exit codes: 0 ok; 1 the shell could not deliver every message before the
@@ -37,7 +37,8 @@ namespace {
 
 const char* usage =
   "usage: caf-node --config FILE [--name NAME] [--output jsonl|text]\n"
-  "                [--drain-timeout SECONDS] [--no-shell] [--web ADDR:PORT]\n"
+  "                [--drain-timeout SECONDS] [--no-history] [--no-shell]\n"
+  "                [--web ADDR:PORT]\n"
   "       caf-node --config FILE --node ID [--bootstrap]\n"
   "       caf-node --version\n"
   "\n"

@@ -29,6 +29,28 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
       o.no_shell = true;
       continue;
     }
+    if (arg == "--no-history") {
+      o.no_history = true;
+      continue;
+    }
+    if (arg == "--history" || arg.rfind("--history=", 0) == 0) {
+      // The index is optional: "--history" alone is the whole history.
+      o.history = true;
+      std::string from;
+      if (arg != "--history")
+        from = arg.substr(arg.find('=') + 1);
+      else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0)
+        from = args[++i];
+      else
+        continue;
+      char* end = nullptr;
+      auto v = std::strtoull(from.c_str(), &end, 10);
+      if (from.empty() || from[0] == '-' || *end != '\0' || v == 0)
+        throw usage_error("--history takes the index to start from (1 or "
+                          "more), not '" + from + "'");
+      o.history_from = v;
+      continue;
+    }
     if (arg == "--bootstrap" && allow_node) {
       o.bootstrap = true;
       continue;
@@ -131,11 +153,18 @@ shell_options make_shell_options(const cli_options& cli,
   so.name = cli.name.empty() ? default_user_name() : cli.name;
   so.jsonl = cli.jsonl;
   so.drain_timeout_s = cli.drain_timeout_s;
+  so.wait_history = !cli.no_history;
+  so.dump_history = cli.history;
+  so.history_from = cli.history_from;
   so.client_retry_ms = cfg.client_retry_ms;
   so.client_retry_max_ms = cfg.client_retry_max_ms;
   so.connect_timeout_ms = cfg.client_connect_timeout_ms;
   so.max_text_bytes = cfg.params.max_text_bytes;
-  so.interactive = ::isatty(STDIN_FILENO) != 0 && !cli.jsonl;
+  so.interactive = ::isatty(STDIN_FILENO) != 0 && !cli.jsonl && !cli.history;
+  // Progress goes to a terminal while the history itself goes elsewhere (on
+  // the same terminal the scrolling entries are the progress).
+  so.progress = !so.interactive && ::isatty(STDERR_FILENO) != 0
+                && ::isatty(STDOUT_FILENO) == 0;
   return so;
 }
 

@@ -3,6 +3,7 @@
 // Command-line options shared by caf-node and caf-chat. Both `--key value`
 // and `--key=value` work (CAF's own parser knows only the second form).
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -31,6 +32,12 @@ struct cli_options {
   bool version = false;
   /// caf-node --web ADDR:PORT: serve the web console (overrides [web] listen).
   std::string web;
+  /// --history [FROM]: write the history (from index FROM on) and exit.
+  bool history = false;
+  uint64_t history_from = 1;
+  /// --no-history: at the end of input wait for our own messages only, not
+  /// for the history as it was when we joined.
+  bool no_history = false;
 };
 
 /// Throws usage_error naming the bad argument.

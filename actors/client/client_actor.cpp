@@ -178,6 +178,7 @@ void on_entries(self_ptr self, const client_config& cfg,
 caf::behavior client_actor(caf::stateful_actor<client_state>* self,
                            client_config cfg) {
   drop_unexpected(self);
+  self->state.last_index = cfg.resume_after;
   self->state.max_text_bytes = cfg.max_text_bytes;
   self->state.ack_time = rtt_estimator{cfg.retry_ms,
                                        std::max(cfg.retry_ms, cfg.retry_max_ms)};
@@ -231,6 +232,8 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       for (auto& [client, seq] : msg.withdrawn)
         if (client == cfg.id)
           settle(self, cfg, seq);
+      if (msg.from_history && cfg.listener)
+        cfg.listener->on_history(self->state.last_index, msg.history_size);
     },
     [=](const acknowledged& msg) {
       // Also implied by the entries themselves; this only trims sooner.

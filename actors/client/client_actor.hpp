@@ -57,6 +57,14 @@ public:
     static_cast<void>(seq);
     static_cast<void>(text);
   }
+  /// While the session reads the history (after the entries of a chunk):
+  /// the client has every entry up to `upto`, and the server's history held
+  /// `size` entries when it read the chunk. The first call after joining
+  /// says how much history there was then.
+  virtual void on_history(uint64_t upto, uint64_t size) {
+    static_cast<void>(upto);
+    static_cast<void>(size);
+  }
 };
 
 struct client_config {
@@ -75,6 +83,8 @@ struct client_config {
   uint32_t reconnect_ms = 200;
   uint32_t max_text_bytes = 4096; ///< Until the balancer says otherwise.
   uint32_t pending_max = 100000;  ///< Unacknowledged messages, at most.
+  /// The history starts after this index (caf-chat --history FROM).
+  uint64_t resume_after = 0;
   std::shared_ptr<client_listener> listener;
   /// Multi-process clusters: connect to the assigned server's node directly
   /// (its host:port from the assignment) through this middleman before

@@ -2,9 +2,21 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 namespace cafchat {
+
+std::string utc_iso8601(uint64_t ms) {
+  auto secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%03uZ",
+                static_cast<unsigned>(ms % 1000));
+  return buf;
+}
 
 void json_escape(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";

@@ -25,6 +25,10 @@ namespace cafchat {
 /// Appends a JSON-escaped copy of `s` (without quotes) to `out`.
 void json_escape(std::string& out, std::string_view s);
 
+/// "2025-01-31T09:15:02.137Z": ISO 8601 in UTC with milliseconds, for Unix
+/// milliseconds `ms` (how chat clients write an entry's time).
+std::string utc_iso8601(uint64_t ms);
+
 class event_log {
 public:
   using sink_fn = std::function<void(const std::string&)>;

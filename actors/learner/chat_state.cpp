@@ -1,5 +1,7 @@
 #include "actors/learner/chat_state.hpp"
 
+#include <algorithm>
+
 namespace cafchat {
 
 std::vector<chat_entry>
@@ -22,7 +24,10 @@ chat_state::apply(uint64_t slot, const value& val,
         withdrawn->emplace_back(c.client, c.seq);
       continue;
     }
-    added.push_back(chat_entry{++size_, slot, c.client, c.seq, c.from, c.text});
+    last_time_ = keep_times_rising_ ? std::max(last_time_, val.time_ms)
+                                    : val.time_ms;
+    added.push_back(
+      chat_entry{++size_, slot, c.client, c.seq, c.from, c.text, last_time_});
   }
   return added;
 }

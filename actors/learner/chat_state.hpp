@@ -17,6 +17,15 @@
 // would never come; if the refused message was ordered after all (through
 // another server, before a reroute), the withdrawal comes too late and is
 // skipped like any retry.
+//
+// Times: an entry gets its batch's time (value::time_ms, stamped once by the
+// leader that formed the batch), or the previous entry's time if that is
+// later. A leader stamps no batch earlier than what it learned, but the
+// values of two leaders can still interleave in the log (an old leader's
+// slot, accepted by a minority, is adopted by a third leader next to a slot
+// of the second), and their clocks differ. The rule is a function of the
+// history alone, so every replica computes the same times, and they never
+// decrease along the history.
 
 #include <cstdint>
 #include <unordered_map>
@@ -32,8 +41,11 @@ public:
   using client_table = std::unordered_map<uint64_t, uint64_t>;
 
   chat_state() = default;
-  chat_state(uint64_t history_size, client_table clients)
-    : size_(history_size), clients_(std::move(clients)) {}
+  /// The state after `history_size` entries, the last one at `last_time_ms`.
+  chat_state(uint64_t history_size, client_table clients,
+             uint64_t last_time_ms = 0)
+    : size_(history_size), clients_(std::move(clients)),
+      last_time_(last_time_ms) {}
 
   /// Applies one decided slot; returns the chat entries it added (none for a
   /// no-op or a slot of duplicates). `touched` receives the clients whose
@@ -51,11 +63,19 @@ public:
   }
   /// Number of chat messages, i.e. the index of the last one.
   uint64_t size() const { return size_; }
+  /// The time of the last entry (0 before the first).
+  uint64_t last_time() const { return last_time_; }
   const client_table& clients() const { return clients_; }
+
+  /// TEST ONLY: an entry takes its batch's time even when that is earlier
+  /// than the previous entry's (the simulation must notice).
+  void break_time_rule() { keep_times_rising_ = false; }
 
 private:
   uint64_t size_ = 0;
   client_table clients_;
+  uint64_t last_time_ = 0;
+  bool keep_times_rising_ = true;
 };
 
 } // namespace cafchat

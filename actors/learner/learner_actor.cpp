@@ -16,6 +16,18 @@ namespace {
 
 using self_ptr = caf::stateful_actor<learner_actor_state>*;
 
+/// Tells the local proposer and acceptor how far the chosen prefix reaches;
+/// the proposer also learns the last entry's time (it stamps no batch
+/// earlier).
+void tell_learned(self_ptr self) {
+  auto& st = self->state;
+  auto upto = st.core->delivered_upto();
+  if (st.proposer)
+    self->send(st.proposer, learned_atom::value, upto, st.chat.last_time());
+  if (st.acceptor)
+    self->send(st.acceptor, learned_atom::value, upto);
+}
+
 /// Applies delivered slots, persists them, and streams the new entries.
 void apply(self_ptr self, const learner_config& cfg, learner_output& out) {
   auto& st = self->state;
@@ -37,9 +49,7 @@ void apply(self_ptr self, const learner_config& cfg, learner_output& out) {
       .field("first_slot", w.slots.front().slot)
       .field("last_slot", w.slots.back().slot)
       .field("entries", static_cast<uint64_t>(w.entries.size()));
-  for (auto& local : {st.proposer, st.acceptor})
-    if (local)
-      self->send(local, learned_atom::value, st.core->delivered_upto());
+  tell_learned(self);
   if ((w.entries.empty() && withdrawn.empty()) || st.live.empty())
     return;
   auto msg = caf::make_message(delivered{std::move(w.entries),
@@ -78,13 +88,17 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
   st.core.emplace(cfg.opts, saved.applied_upto);
   st.chat = chat_state{saved.history_size,
                        chat_state::client_table(saved.clients.begin(),
-                                                saved.clients.end())};
+                                                saved.clients.end()),
+                       saved.last_time_ms};
+  if (cfg.break_time_rule)
+    st.chat.break_time_rule();
   st.links = peer_links{cfg.opts.id, cfg.simulator};
   for (auto& p : cfg.peers)
     st.links.update(p);
   st.proposer = cfg.proposer;
   if (st.proposer)
-    self->send(st.proposer, learned_atom::value, saved.applied_upto);
+    self->send(st.proposer, learned_atom::value, saved.applied_upto,
+               saved.last_time_ms);
   self->set_down_handler(
     [=](const caf::down_msg& dm) { unsubscribe(self, dm.source); });
   self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
@@ -131,6 +145,7 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
       auto next = std::max<uint64_t>(msg.first_index, 1) + reply.entries.size();
       reply.live = next > st.chat.size();
       reply.client_seq = st.chat.last_seq(msg.client);
+      reply.history_size = st.chat.size();
       if (reply.live) {
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
         if (who) {
@@ -155,9 +170,7 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
       auto& st = self->state;
       st.proposer = proposer;
       st.acceptor = acceptor;
-      for (auto& local : {st.proposer, st.acceptor})
-        if (local)
-          self->send(local, learned_atom::value, st.core->delivered_upto());
+      tell_learned(self);
     },
     [=](status_atom) {
       auto& st = self->state;

@@ -37,6 +37,9 @@ struct learner_config {
   std::vector<server_info> peers;
   caf::actor proposer; ///< The local proposer (told the chosen prefix).
   uint32_t history_chunk_max = 512; ///< Entries per history_reply, at most.
+  /// TEST ONLY: entries take their batch's time even when it is earlier
+  /// than the previous entry's (chat_state.hpp).
+  bool break_time_rule = false;
 };
 
 struct learner_actor_state {

@@ -17,6 +17,7 @@ uint64_t digest(const value& v) {
   };
   auto k = static_cast<uint8_t>(v.kind);
   mix(&k, 1);
+  mix(&v.time_ms, sizeof(v.time_ms));
   for (auto& c : v.commands) {
     mix(&c.client, sizeof(c.client));
     mix(&c.seq, sizeof(c.seq));

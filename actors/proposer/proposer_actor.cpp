@@ -1,5 +1,6 @@
 #include "actors/proposer/proposer_actor.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "caf/event_based_actor.hpp"
@@ -43,10 +44,17 @@ void log_output(self_ptr self, const proposer_config& cfg,
       .field("count", n.count);
 }
 
+uint64_t wall_now(self_ptr self, const proposer_config& cfg) {
+  if (cfg.wall_clock)
+    return cfg.wall_clock();
+  return static_cast<uint64_t>(std::max<int64_t>(0, now_ms(self)));
+}
+
 /// Runs `f` on the core (checking invariants when asked), logs, and sends.
 template <class F>
 void step(self_ptr self, const proposer_config& cfg, F f) {
   auto& core = *self->state.core;
+  core.set_time(wall_now(self, cfg)); // stamps the batches `f` may form
   proposer_output out;
   if (cfg.check_invariants) {
     auto before = core.snap();
@@ -166,9 +174,10 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
       step(self, cfg, [&](proposer_core& c) { return c.joined(promised); });
     },
     // -- learning ------------------------------------------------------------
-    [=](learned_atom, uint64_t chosen_upto) {
-      step(self, cfg,
-           [&](proposer_core& c) { return c.learned(chosen_upto); });
+    [=](learned_atom, uint64_t chosen_upto, uint64_t time_ms) {
+      step(self, cfg, [&](proposer_core& c) {
+        return c.learned(chosen_upto, time_ms);
+      });
     },
     // -- operator and peers --------------------------------------------------
     [=](skip_atom) -> bool {

@@ -8,6 +8,7 @@
 // leader's chosen prefix (from heartbeats) to its local learner, which then
 // knows whether to catch up.
 
+#include <functional>
 #include <vector>
 
 #include "caf/event_based_actor.hpp"
@@ -33,6 +34,10 @@ struct proposer_config {
   caf::actor simulator;
   std::vector<server_info> peers;
   caf::actor learner; ///< The local learner (hints about the chosen prefix).
+  /// The wall time, UTC milliseconds, that stamps batches (value::time_ms):
+  /// node/ passes the system clock (nothing below node/ reads it). Null:
+  /// the actor's clock (simulated time under the test coordinator).
+  std::function<uint64_t()> wall_clock;
   /// TEST ONLY: sees every proposal (tests/sim); may be null.
   std::shared_ptr<paxos_monitor> monitor;
 };

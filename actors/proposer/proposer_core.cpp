@@ -451,6 +451,9 @@ void proposer_core::become_leader(proposer_output& out) {
   uint64_t top = chosen_upto_;
   if (!adopted_.empty())
     top = std::max(top, adopted_.rbegin()->first);
+  // What we re-propose comes before our new batches, with its own time.
+  for (auto& [slot, a] : adopted_)
+    time_floor_ = std::max(time_floor_, a.val.time_ms);
   if (!chosen_above_.empty())
     top = std::max(top, *chosen_above_.rbegin());
   out.notes.push_back({"leader", p1_first_, bal_, top});
@@ -538,8 +541,18 @@ void proposer_core::fill_window(proposer_output& out) {
       out.notes.push_back({"slot_skipped", next_slot_, bal_, 0});
       ++next_slot_;
     }
-    propose(out, next_slot_++, value::of(std::move(batch)));
+    propose(out, next_slot_++, value::of(std::move(batch), stamp()));
   }
+}
+
+uint64_t proposer_core::stamp() {
+  // Never before what the history already shows, nor before our own last
+  // batch: a leader whose clock is behind its predecessor's (or that went
+  // back) keeps the times along the history from going backwards.
+  if (opts_.break_time_rule)
+    return wall_ms_;
+  time_floor_ = std::max(time_floor_, wall_ms_);
+  return time_floor_;
 }
 
 void proposer_core::fill_holes(proposer_output& out) {
@@ -636,8 +649,10 @@ proposer_output proposer_core::joined(const ballot& promised) {
   return out;
 }
 
-proposer_output proposer_core::learned(uint64_t chosen_upto) {
+proposer_output proposer_core::learned(uint64_t chosen_upto,
+                                       uint64_t time_ms) {
   proposer_output out;
+  time_floor_ = std::max(time_floor_, time_ms);
   learned_upto_ = std::max(learned_upto_, chosen_upto);
   advance_chosen(chosen_upto);
   if (role_ == proposer_role::leader)
@@ -668,7 +683,7 @@ bool proposer_core::skip_slot() {
 // -- invariants --------------------------------------------------------------
 
 proposer_core::snapshot proposer_core::snap() const {
-  snapshot s{max_seen_, bal_, chosen_upto_, {}};
+  snapshot s{max_seen_, bal_, chosen_upto_, {}, time_floor_};
   if (role_ == proposer_role::leader)
     for (auto& [slot, f] : in_flight_)
       s.proposals.emplace(slot, f.val);
@@ -706,6 +721,8 @@ void proposer_core::check_transition(const snapshot& before) const {
     fail("highest ballot seen decreased");
   if (chosen_upto_ < before.chosen_upto)
     fail("chosen prefix decreased");
+  if (time_floor_ < before.time_floor)
+    fail("time floor decreased");
   if (role_ == proposer_role::leader && bal_ == before.bal)
     for (auto& [slot, f] : in_flight_) {
       auto i = before.proposals.find(slot);

@@ -26,6 +26,11 @@
 // bounded queue and go out in batches of up to `batch_max` commands, so a
 // lone client is never held back and a busy leader fills slots.
 //
+// A batch is stamped once, when the leader forms it, with the wall time its
+// caller last gave (`set_time`: the core reads no clock), but never earlier
+// than the last time its learner learned, a value phase 1 adopted, or its
+// own previous batch. Re-proposed values keep their time.
+//
 // Ballots are never reused, not even across restarts: the round of every
 // new ballot is made durable before its prepare leaves (`writes.round`),
 // and a restarted proposer starts above the stored round. A proposer whose
@@ -76,6 +81,9 @@ struct proposer_options {
   /// TEST ONLY: bound slots in flight, not slots past the chosen prefix, so
   /// decisions may outrun what learners buffer (the rule this replaced).
   bool break_window_rule = false;
+  /// TEST ONLY: stamp batches with the wall time alone, earlier than what
+  /// was learned if the clock says so.
+  bool break_time_rule = false;
 
   /// Throws std::invalid_argument naming the first bad option.
   void validate() const;
@@ -138,8 +146,15 @@ public:
   /// The local learner has every slot up to `chosen_upto`. Only this, and
   /// the leader's own decisions, advance the chosen prefix: phase 1 starts
   /// right after it, so every slot not durably learned here is rediscovered
-  /// from the acceptors.
-  proposer_output learned(uint64_t chosen_upto);
+  /// from the acceptors. `time_ms` is the time of the last history entry it
+  /// holds: no batch of ours is stamped earlier.
+  proposer_output learned(uint64_t chosen_upto, uint64_t time_ms = 0);
+
+  // -- time ------------------------------------------------------------------
+
+  /// The wall time now, UTC milliseconds, for stamping batches. The actor
+  /// sets it before every call; tests give simulated time.
+  void set_time(uint64_t utc_ms) { wall_ms_ = utc_ms; }
 
   // -- operator --------------------------------------------------------------
 
@@ -170,6 +185,9 @@ public:
   size_t in_flight() const { return in_flight_.size(); }
   size_t pending() const { return pending_.size(); }
   uint64_t dropped() const { return dropped_; }
+  /// No batch is stamped earlier than this (the latest time learned,
+  /// adopted or stamped).
+  uint64_t time_floor() const { return time_floor_; }
   const proposer_options& options() const { return opts_; }
 
   /// What `check_transition` compares.
@@ -178,14 +196,15 @@ public:
     ballot bal;
     uint64_t chosen_upto = 0;
     std::map<uint64_t, value> proposals; ///< In flight at `bal`.
+    uint64_t time_floor = 0;
   };
   snapshot snap() const;
 
   /// Throws std::logic_error on a broken invariant of the state alone.
   void check_invariants() const;
-  /// Throws std::logic_error on a broken transition: the highest ballot seen
-  /// and the chosen prefix never decrease, and within one ballot a slot's
-  /// proposed value never changes.
+  /// Throws std::logic_error on a broken transition: the highest ballot seen,
+  /// the chosen prefix and the time floor never decrease, and within one
+  /// ballot a slot's proposed value never changes.
   void check_transition(const snapshot& before) const;
 
 private:
@@ -203,6 +222,7 @@ private:
   void propose(proposer_output& out, uint64_t slot, value val);
   void fill_window(proposer_output& out);
   void fill_holes(proposer_output& out);
+  uint64_t stamp();
   void flush_pending(proposer_output& out);
   void mark_chosen(uint64_t slot);
   void absorb_chosen();
@@ -263,6 +283,8 @@ private:
   std::set<std::pair<uint64_t, uint64_t>> queued_; ///< (client, seq) pending.
   bool skip_next_ = false;
   uint64_t dropped_ = 0;
+  uint64_t wall_ms_ = 0;    ///< The time now, as the caller last said.
+  uint64_t time_floor_ = 0; ///< See time_floor().
 
   // CheckQuorum: servers heard from during the current period.
   std::set<server_id> heard_;

@@ -46,6 +46,7 @@ learner_config learner_config_for(const server_params& p, server_id id,
   lc.storage = std::move(storage);
   lc.check_invariants = p.check_invariants;
   lc.history_chunk_max = p.history_chunk;
+  lc.break_time_rule = p.break_time_rule;
   return lc;
 }
 
@@ -65,6 +66,7 @@ proposer_config proposer_config_for(const server_params& p, server_id id,
   pc.opts.prevote = p.prevote;
   pc.opts.break_ballot_rule = p.break_ballot_rule;
   pc.opts.break_window_rule = p.break_window_rule;
+  pc.opts.break_time_rule = p.break_time_rule;
   // Every incarnation draws other timeouts than the last.
   pc.opts.seed = p.seed + incarnation * 7919 + id;
   pc.tick_ms = p.tick_ms;
@@ -108,6 +110,7 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
   pc.simulator = cfg.simulator;
   pc.peers = cfg.peers;
   pc.learner = info.learner;
+  pc.wall_clock = cfg.wall_clock;
   info.proposer = self->spawn<caf::linked>(proposer_actor, pc);
 
   self->send(info.learner, bind_atom::value, info.proposer, info.acceptor);

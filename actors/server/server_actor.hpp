@@ -10,6 +10,7 @@
 //                         +--> client_session (one per client)
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct server_config {
   std::vector<server_info> peers; ///< Known peers (not this server).
   std::string host;               ///< Advertised to clients (multi-process).
   uint16_t port = 0;
+  /// UTC milliseconds now, for the leaders' batch times: node/ passes the
+  /// system clock; the simulation gives each server a skewed simulated one.
+  /// Null: the actor's clock (proposer_actor.hpp).
+  std::function<uint64_t()> wall_clock;
 };
 
 /// The role configurations that follow from the server parameters; the

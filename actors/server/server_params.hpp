@@ -40,6 +40,7 @@ struct server_params {
   bool break_sync_rule = false;   ///< Acceptors reply before their write.
   bool break_window_rule = false; ///< Leaders decide past the window.
   bool break_withdraw_rule = false; ///< Clients never withdraw (tests only).
+  bool break_time_rule = false;   ///< Entry times follow leaders' clocks.
   uint64_t seed = 1;
 };
 

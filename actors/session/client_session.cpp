@@ -131,12 +131,15 @@ void read_history(self_ptr self, const session_config& cfg) {
                                 cfg.client})
     .then(
       [=](history_reply& reply) {
-        if (!reply.entries.empty()) {
-          auto entries = reply.entries;
-          if (track(self, cfg, entries))
-            self->send(cfg.client_actor,
-                       delivered{std::move(reply.entries), {}});
-        }
+        // Each chunk says how much history the server holds, and the last
+        // one goes out even when it brings nothing new: the client waits for
+        // the history as it was when it joined (caf-chat at end of input).
+        bool fresh = !reply.entries.empty() && track(self, cfg, reply.entries);
+        if (fresh || reply.live)
+          self->send(cfg.client_actor,
+                     delivered{fresh ? std::move(reply.entries)
+                                     : std::vector<chat_entry>{},
+                               {}, true, reply.history_size});
         if (reply.live) {
           self->state.live = true;
           // What the state machine applied of ours, withdrawals included

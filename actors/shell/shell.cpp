@@ -2,13 +2,16 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -33,31 +36,41 @@
 
 namespace cafchat {
 
-
 namespace {
+
+// -- times -------------------------------------------------------------------
+
+/// "09:15" in the local time zone.
+std::string local_hhmm(uint64_t ms) {
+  auto secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof(buf), "%H:%M", &tm);
+  return buf;
+}
 
 // -- output ------------------------------------------------------------------
 
 /// All output goes through here: JSON lines or text, to stdout; in
 /// interactive mode lines are queued and printed above the readline prompt by
-/// the main loop, which a byte on `wake_fd` wakes up.
+/// the main loop, which a byte on `wake_fd` wakes up. Notices go to stderr
+/// instead when stdout holds only the history (--history).
 class printer {
 public:
-  printer(bool jsonl, bool interactive, int wake_fd)
-    : jsonl_(jsonl), interactive_(interactive), wake_fd_(wake_fd) {}
+  printer(bool jsonl, bool interactive, int wake_fd, bool notices_to_stderr)
+    : jsonl_(jsonl), interactive_(interactive), wake_fd_(wake_fd),
+      notices_to_stderr_(notices_to_stderr) {}
 
-  void entry(const chat_entry& e) {
-    if (jsonl_) {
-      std::string s = "{\"index\":" + std::to_string(e.index)
-                      + ",\"slot\":" + std::to_string(e.slot) + ",\"from\":\"";
-      json_escape(s, e.from);
-      s += "\",\"seq\":" + std::to_string(e.seq) + ",\"text\":\"";
-      json_escape(s, e.text);
-      s += "\",\"client\":" + std::to_string(e.client) + "}";
-      line(std::move(s));
-    } else {
-      line("[" + std::to_string(e.index) + "] " + e.from + ": " + e.text);
-    }
+  void entry(const chat_entry& e) { line(format(e)); }
+
+  /// Several entries at once, in one write.
+  void entries(const std::vector<chat_entry>& es) {
+    std::vector<std::string> ls;
+    ls.reserve(es.size());
+    for (auto& e : es)
+      ls.push_back(format(e));
+    lines(std::move(ls));
   }
 
   /// A notice: JSON {"event":..., ...} or "-- text".
@@ -80,9 +93,9 @@ public:
         s += '"';
       }
       s += '}';
-      line(std::move(s));
+      to_stdout_or_stderr(std::move(s));
     } else {
-      line("-- " + text);
+      to_stdout_or_stderr("-- " + text);
     }
   }
 
@@ -106,18 +119,65 @@ public:
     return std::move(queue_);
   }
 
+  /// Interactive mode is over (readline is gone): the queued lines and every
+  /// later one go straight to stdout, with no prompt redrawn around them.
+  void direct() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    interactive_ = false;
+    for (auto& s : queue_)
+      write_line(s);
+    queue_.clear();
+    std::fflush(stdout);
+  }
+
   bool jsonl() const { return jsonl_; }
 
 private:
+  std::string format(const chat_entry& e) const {
+    if (jsonl_) {
+      std::string s = "{\"index\":" + std::to_string(e.index)
+                      + ",\"slot\":" + std::to_string(e.slot) + ",\"from\":\"";
+      json_escape(s, e.from);
+      s += "\",\"seq\":" + std::to_string(e.seq) + ",\"text\":\"";
+      json_escape(s, e.text);
+      s += "\",\"client\":" + std::to_string(e.client) + ",\"time\":\""
+           + utc_iso8601(e.time_ms) + "\"}";
+      return s;
+    }
+    return "[" + std::to_string(e.index) + "] " + local_hhmm(e.time_ms) + " "
+           + e.from + ": " + e.text;
+  }
+
+  void to_stdout_or_stderr(std::string s) {
+    if (!notices_to_stderr_) {
+      line(std::move(s));
+      return;
+    }
+    std::lock_guard<std::mutex> guard{mtx_};
+    std::fprintf(stderr, "%s\n", s.c_str());
+  }
+
+  static void write_line(const std::string& s) {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fputc('\n', stdout);
+  }
+
   void line(std::string s) {
+    std::vector<std::string> one;
+    one.push_back(std::move(s));
+    lines(std::move(one));
+  }
+
+  void lines(std::vector<std::string> ls) {
     std::lock_guard<std::mutex> guard{mtx_};
     if (!interactive_) {
-      std::fwrite(s.data(), 1, s.size(), stdout);
-      std::fputc('\n', stdout);
+      for (auto& s : ls)
+        write_line(s);
       std::fflush(stdout);
       return;
     }
-    queue_.push_back(std::move(s));
+    for (auto& s : ls)
+      queue_.push_back(std::move(s));
     char b = 1;
     if (::write(wake_fd_, &b, 1) < 0) {
       // A full pipe already guarantees a wake-up.
@@ -127,6 +187,7 @@ private:
   bool jsonl_;
   bool interactive_;
   int wake_fd_;
+  bool notices_to_stderr_;
   std::mutex mtx_;
   std::deque<std::string> queue_;
 };
@@ -147,13 +208,41 @@ public:
     : owned_(std::move(out)), out_(*owned_) {}
 
   void on_entries(const std::vector<chat_entry>& entries) override {
+    // Printed first, outside the lock: a stdout that blocks (a full pipe)
+    // must not hold up /history or the progress meter.
+    out_.entries(entries);
     std::lock_guard<std::mutex> guard{mtx_};
     for (auto& e : entries) {
-      out_.entry(e);
       recent_.push_back(e);
       if (recent_.size() > recent_max)
         recent_.pop_front();
     }
+    if (!entries.empty())
+      dl_.upto = std::max(dl_.upto, entries.back().index);
+  }
+
+  void on_history(uint64_t upto, uint64_t size) override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!dl_.sized) {
+      dl_.sized = true;
+      dl_.target = size;
+    }
+    dl_.known = std::max(dl_.known, size);
+    dl_.upto = std::max(dl_.upto, upto);
+  }
+
+  /// How far the history has come in.
+  struct download {
+    bool sized = false;  ///< Joined: `target` is known.
+    uint64_t target = 0; ///< Entries in the history when we joined.
+    uint64_t known = 0;  ///< The most entries the server said it held.
+    uint64_t upto = 0;   ///< Every entry up to here is in.
+    bool complete() const { return sized && upto >= target; }
+  };
+
+  download downloaded() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return dl_;
   }
 
   void on_notice(const client_notice& n) override {
@@ -193,6 +282,64 @@ private:
   printer& out_;
   std::mutex mtx_;
   std::deque<chat_entry> recent_;
+  download dl_;
+};
+
+/// Shows a history download on stderr once it has taken a second: entries
+/// received of entries known, and the rate. Runs in its own thread until
+/// the download is complete or the shell ends.
+class progress_meter {
+public:
+  progress_meter(std::shared_ptr<shell_listener> listener, uint64_t from)
+    : listener_(std::move(listener)), base_(from - 1),
+      thread_([this] { run(); }) {}
+
+  ~progress_meter() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+private:
+  void run() {
+    using clock = std::chrono::steady_clock;
+    auto start = clock::now();
+    bool shown = false;
+    std::unique_lock<std::mutex> lock{mtx_};
+    for (;;) {
+      bool stopping = cv_.wait_for(lock, std::chrono::milliseconds(250),
+                                   [this] { return stop_; });
+      auto d = listener_->downloaded();
+      auto secs = std::chrono::duration<double>(clock::now() - start).count();
+      auto got = d.upto > base_ ? d.upto - base_ : 0;
+      if (d.complete() || stopping) {
+        if (shown)
+          std::fprintf(stderr, "\rhistory: %llu entries in %.1f s%s\x1b[K\n",
+                       static_cast<unsigned long long>(got), secs,
+                       d.complete() ? "" : ", incomplete");
+        return;
+      }
+      if (secs < 1.0)
+        continue;
+      shown = true;
+      auto known = std::max(d.known, d.target);
+      std::fprintf(stderr, "\rhistory: %llu of %llu entries, %.0f/s\x1b[K",
+                   static_cast<unsigned long long>(got),
+                   static_cast<unsigned long long>(known > base_ ? known - base_
+                                                                 : 0),
+                   static_cast<double>(got) / secs);
+    }
+  }
+
+  std::shared_ptr<shell_listener> listener_;
+  uint64_t base_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_; ///< Last: it starts once the rest is ready.
 };
 
 // -- signals -----------------------------------------------------------------
@@ -228,10 +375,15 @@ public:
     cc.max_text_bytes = opts.max_text_bytes;
     cc.listener = listener_;
     cc.middleman = opts.middleman;
+    if (opts.dump_history)
+      cc.resume_after = opts.history_from - 1;
     client_ = sys.spawn(client_actor, cc);
+    if (opts.progress && (opts.wait_history || opts.dump_history))
+      meter_.emplace(listener_, opts.dump_history ? opts.history_from : 1);
   }
 
   ~shell() {
+    meter_.reset();
     // Wait until the client is gone: it calls the listener on its own thread,
     // and nothing may print after the shell's output is done.
     self_->monitor(client_);
@@ -393,29 +545,61 @@ public:
     }
   }
 
-  /// Waits for every sent message to be acknowledged; returns the exit code.
-  int drain() {
+  /// Waits for every sent message to be acknowledged and, with `history`,
+  /// for the history as it was when we joined; returns the exit code. The
+  /// history may take long (it may be large): it fails only after the drain
+  /// timeout without a new entry.
+  int drain(bool history) {
     using clock = std::chrono::steady_clock;
-    auto deadline = clock::now()
-                    + std::chrono::milliseconds(
-                      static_cast<int64_t>(opts_.drain_timeout_s * 1000));
+    auto limit = std::chrono::milliseconds(
+      static_cast<int64_t>(opts_.drain_timeout_s * 1000));
+    auto deadline = clock::now() + limit;
+    auto history_deadline = deadline;
+    auto seen = listener_->downloaded().upto;
     for (;;) {
       auto left = pending();
-      if (left.empty())
+      auto d = listener_->downloaded();
+      if (d.upto != seen) {
+        seen = d.upto;
+        history_deadline = clock::now() + limit;
+      }
+      bool history_done = !history || d.complete();
+      if (left.empty() && history_done) {
+        meter_.reset();
         return 0;
-      if (clock::now() >= deadline || interrupted) {
+      }
+      auto now = clock::now();
+      if ((!left.empty() && now >= deadline)
+          || (!history_done && now >= history_deadline) || interrupted) {
+        meter_.reset(); // its last line first
         std::ostringstream os;
-        os << "cafchat: " << left.size()
-           << " message(s) not acknowledged after " << opts_.drain_timeout_s
-           << " s:";
-        for (auto& c : left)
-          os << "\n  seq " << c.seq << ": " << c.text;
+        if (!left.empty()) {
+          os << "cafchat: " << left.size()
+             << " message(s) not acknowledged after " << opts_.drain_timeout_s
+             << " s:";
+          for (auto& c : left)
+            os << "\n  seq " << c.seq << ": " << c.text;
+        }
+        if (!history_done) {
+          if (!left.empty())
+            os << "\n";
+          if (d.sized)
+            os << "cafchat: the history is incomplete: entries up to "
+               << d.upto << " of " << d.target << " arrived, then none for "
+               << opts_.drain_timeout_s << " s";
+          else
+            os << "cafchat: no history from the cluster after "
+               << opts_.drain_timeout_s << " s";
+        }
         std::cerr << os.str() << std::endl;
         return 1;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
+
+  /// Whether anything we sent still waits for its acknowledgement.
+  bool has_pending() { return !pending().empty(); }
 
 private:
   std::vector<command> pending() {
@@ -474,10 +658,21 @@ private:
     if (out_.jsonl()) {
       out_.notice("help", "commands: /help /who /status /history [n] "
                           "/kill <server> /restart <server> /wipe <server> "
-                          "/skip-slot /faults ... /sync [s] /quit");
+                          "/skip-slot /faults ... /sync [s] /quit. In a "
+                          "message line, index is its position in the one "
+                          "history all clients share, time when the cluster "
+                          "ordered it (UTC), from the sender's --name");
       return;
     }
-    out_.text("  <text>            send a chat message (//text sends '/text')\n"
+    out_.text("Messages show as [index] HH:MM name: text. The index is the\n"
+              "message's position in the one history all clients share: every\n"
+              "client shows the same message under the same number. HH:MM is\n"
+              "when the cluster ordered it (as it was sent), in your local time,\n"
+              "the same moment at every client. The name is what the sender\n"
+              "chose with --name NAME (default: the login name); names are\n"
+              "not checked or unique. Yours is '" + opts_.name + "'.\n"
+              "\n"
+              "  <text>            send a chat message (//text sends '/text')\n"
               "  /who              clients and the servers they use\n"
               "  /status           servers, leader, ballot, last decided slot\n"
               "  /history [n]      the last n messages (default 20)\n"
@@ -641,24 +836,44 @@ private:
   std::shared_ptr<shell_listener> listener_;
   caf::scoped_actor self_;
   caf::actor client_;
+  std::optional<progress_meter> meter_;
 };
 
 // -- input loops -------------------------------------------------------------
 
-int scripted_loop(shell& sh) {
+int scripted_loop(shell& sh, const shell_options& opts) {
   sh.await_connection(60);
   std::string line;
   while (!interrupted && std::getline(std::cin, line))
     if (!sh.handle(line))
       break;
-  return sh.drain();
+  return sh.drain(opts.wait_history);
+}
+
+/// --history: no input; the history as it was when we joined, then exit.
+int dump_loop(shell& sh) {
+  sh.await_connection(60);
+  return sh.drain(true);
 }
 
 shell* active_shell = nullptr;
 bool quit_requested = false;
 
+bool prompt_removed = false;
+
+/// Leaving: readline shows no prompt any more. Called from the line handler
+/// itself, readline does not draw the prompt again for a next line.
+void remove_prompt() {
+  if (!prompt_removed)
+    rl_callback_handler_remove();
+  prompt_removed = true;
+}
+
 extern "C" void on_readline(char* line) {
   if (line == nullptr) {
+    // Ctrl-D: the cursor is still on the prompt's line.
+    remove_prompt();
+    std::fputc('\n', stdout);
     quit_requested = true;
     return;
   }
@@ -666,8 +881,10 @@ extern "C" void on_readline(char* line) {
   if (!s.empty())
     add_history(line);
   std::free(line);
-  if (!active_shell->handle(s))
+  if (!active_shell->handle(s)) {
+    remove_prompt(); // readline echoed the newline of /quit
     quit_requested = true;
+  }
 }
 
 void print_above_prompt(printer& out) {
@@ -719,19 +936,20 @@ int interactive_loop(shell& sh, printer& out, int wake_read,
     if (fds[0].revents & (POLLIN | POLLHUP))
       rl_callback_read_char();
   }
-  rl_callback_handler_remove();
-  std::fputc('\n', stdout);
+  if (!prompt_removed) {
+    // Ctrl-C: the cursor is still on the prompt's line.
+    remove_prompt();
+    std::fputc('\n', stdout);
+  }
   if (!hist.empty()) {
     write_history(hist.c_str());
     history_truncate_file(hist.c_str(), 1000);
   }
-  out.text("-- waiting for your messages to be delivered ...");
-  print_above_prompt(out);
-  auto rc = sh.drain();
-  auto rest = out.take();
-  for (auto& l : rest)
-    std::puts(l.c_str());
-  return rc;
+  // From here on lines go straight out: no prompt takes input any more.
+  out.direct();
+  if (sh.has_pending())
+    out.text("-- waiting for your messages to be delivered ...");
+  return sh.drain(false);
 }
 
 } // namespace
@@ -751,14 +969,18 @@ int run_shell(caf::actor_system& sys, const caf::actor& load_balancer,
     std::signal(SIGTERM, on_signal);
   }
   auto shared_out = std::make_shared<printer>(opts.jsonl, opts.interactive,
-                                              wake[1]);
+                                              wake[1], opts.dump_history);
   auto& out = *shared_out;
   auto listener = std::make_shared<shell_listener>(shared_out);
   int rc;
   {
     shell sh{sys, load_balancer, opts, out, listener};
-    rc = opts.interactive ? interactive_loop(sh, out, wake[0], opts.name + "> ")
-                          : scripted_loop(sh);
+    if (opts.interactive)
+      rc = interactive_loop(sh, out, wake[0], opts.name + "> ");
+    else if (opts.dump_history)
+      rc = dump_loop(sh);
+    else
+      rc = scripted_loop(sh, opts);
   }
   signal_wake_fd = -1;
   ::close(wake[0]);

@@ -400,6 +400,7 @@ learner_state read_learner_state(const txn& t) {
              + std::to_string(slots));
   st.applied_upto = slots;
   st.history_size = entries;
+  st.last_time_ms = last_entry ? last_entry->time_ms : 0;
   scan(t, env.clients, "clients", 0, [&](uint64_t client, const MDB_val& v) {
     auto label = "client " + std::to_string(client);
     st.clients.emplace_back(client, decode_val<uint64_t>(env, v, label));

@@ -53,7 +53,8 @@ struct lmdb_meta {
   static constexpr const char* format_name = "cafchat-lmdb";
   /// 2: decide has bal, bare. 3: the acceptor's meta record (joined,
   /// storage epoch, peers' epochs, recovered floor) and the proposer's round.
-  static constexpr uint32_t format_version = 3;
+  /// 4: values (accepted, decided) and history entries carry a time.
+  static constexpr uint32_t format_version = 4;
 
   /// Encoded first, so that any version can tell what it is looking at.
   std::string format = format_name;

@@ -83,6 +83,8 @@ learner_state memory_learner_storage::load() {
   learner_state st;
   st.applied_upto = slots_.size();
   st.history_size = history_.size();
+  if (!history_.empty())
+    st.last_time_ms = from_blob<chat_entry>(history_.back()).time_ms;
   st.clients.assign(clients_.begin(), clients_.end());
   return st;
 }

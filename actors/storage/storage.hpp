@@ -63,6 +63,7 @@ struct learner_writes {
 struct learner_state {
   uint64_t applied_upto = 0; ///< Every slot up to here is applied.
   uint64_t history_size = 0;
+  uint64_t last_time_ms = 0; ///< The last history entry's time (0: none).
   std::vector<std::pair<uint64_t, uint64_t>> clients;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "actors/common/event_log.hpp"
 #include "actors/session/client_session.hpp"
 #include "actors/web/ws_limits.hpp"
 
@@ -206,7 +207,8 @@ std::string entries_json(const std::vector<chat_entry>& entries) {
                   {"from", e.from},
                   {"client", std::to_string(e.client)},
                   {"seq", e.seq},
-                  {"text", e.text}});
+                  {"text", e.text},
+                  {"time", utc_iso8601(e.time_ms)}});
   return dump({{"type", "entries"}, {"entries", std::move(xs)}});
 }
 

@@ -344,6 +344,61 @@ TEST_CASE("proposer: learned slots are never proposed again") {
   CHECK(sent<accept>(p.submit({cmd(1, 1)}).send).at(0).slot == 11);
 }
 
+TEST_CASE("proposer: a batch is stamped with the time its caller gives, "
+          "never earlier than what was learned or stamped before") {
+  proposer_core p{opts(1, false, 8)};
+  p.learned(0, 5000); // the last entry our learner holds is from 5000
+  elect(p);
+  auto stamped = [&](uint64_t now, uint64_t seq) {
+    p.set_time(now);
+    auto acc = sent<accept>(p.submit({cmd(5, seq)}).send);
+    REQUIRE(acc.size() == 1);
+    return acc[0].val.time_ms;
+  };
+  CHECK(stamped(4000, 1) == 5000); // our clock is behind the history's
+  CHECK(stamped(7000, 2) == 7000);
+  CHECK(stamped(6000, 3) == 7000); // our clock went back
+  CHECK(p.time_floor() == 7000);
+  // A resend is the same value, time and all.
+  p.set_time(9000);
+  value resent;
+  for (int i = 0; i < 50 && resent.commands.empty(); ++i)
+    for (auto& a : sent<accept>(p.tick().send))
+      if (a.slot == 1)
+        resent = a.val;
+  CHECK(resent.time_ms == 5000);
+}
+
+TEST_CASE("proposer: a re-proposed value keeps its time, and the new "
+          "leader's batches come no earlier") {
+  proposer_core p{opts(1)};
+  p.set_time(1000);
+  auto b = sent<prepare>(p.campaign().send).at(0).bal;
+  // An earlier leader's batch, stamped by a clock ahead of ours.
+  auto old = value::of({cmd(7, 1, "a")}, 9000);
+  p.handle(promise{b, 2, 1, {{2, {0, 2}, old}}, 0, {}});
+  auto lead = p.handle(promise{b, 3, 1, {}, 0, {}});
+  auto acc = sent<accept>(lead.send);
+  REQUIRE(acc.size() == 2);
+  CHECK(acc[0].val.is_noop()); // the hole at slot 1: no time
+  CHECK(acc[0].val.time_ms == 0);
+  CHECK(acc[1].val == old);
+  auto next = sent<accept>(p.submit({cmd(8, 1)}).send);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].val.time_ms == 9000);
+}
+
+TEST_CASE("proposer: with the time rule broken, batches take the clock "
+          "alone") {
+  auto o = opts(1);
+  o.break_time_rule = true;
+  proposer_core p{o};
+  p.learned(0, 5000);
+  elect(p);
+  p.set_time(4000);
+  CHECK(sent<accept>(p.submit({cmd(5, 1)}).send).at(0).val.time_ms == 4000);
+}
+
 TEST_CASE("proposer: the transition check catches a slot proposed twice "
           "differently in one ballot") {
   proposer_core p{opts(1)};

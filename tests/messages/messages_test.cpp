@@ -106,7 +106,9 @@ bool operator==(const submit& a, const submit& b) {
   return a.commands == b.commands;
 }
 bool operator==(const delivered& a, const delivered& b) {
-  return a.entries == b.entries && a.withdrawn == b.withdrawn;
+  return a.entries == b.entries && a.withdrawn == b.withdrawn
+         && a.from_history == b.from_history
+         && a.history_size == b.history_size;
 }
 bool operator==(const acknowledged& a, const acknowledged& b) {
   return a.client == b.client && a.seq == b.seq;
@@ -120,7 +122,7 @@ bool operator==(const history_request& a, const history_request& b) {
 }
 bool operator==(const history_reply& a, const history_reply& b) {
   return a.entries == b.entries && a.live == b.live
-         && a.client_seq == b.client_seq;
+         && a.client_seq == b.client_seq && a.history_size == b.history_size;
 }
 bool operator==(const server_status& a, const server_status& b) {
   return a.id == b.id && a.alive == b.alive && a.role == b.role
@@ -168,7 +170,7 @@ namespace {
 
 const command c1{42, 7, "alice", "hello, world \xc3\xa9"};
 const command c2{43, 1, "bob", std::string(300, 'x')};
-const value batch = value::of({c1, c2});
+const value batch = value::of({c1, c2}, 1738314902137); // 2025-01-31
 
 struct fixture {
   static caf::actor_system_config& init(caf::actor_system_config& cfg) {
@@ -256,18 +258,24 @@ TEST_CASE_METHOD(fixture, "messages: every Paxos message survives a round trip")
                      {{121, {3, 2}, batch}}, {{1, 5}, {3, 2}}});
   check(rejoin_reply{3, {9, 1}, 5, false, {12, 3}, 6, 130, {}, {}});
   check(command::withdrawal(42, 9));
+  // The time is part of the value: two batches that differ only in it are
+  // two values (one (slot, ballot) may hold only one of them).
+  CHECK(value::of({c1}, 1) != value::of({c1}, 2));
 }
 
 TEST_CASE_METHOD(fixture, "messages: every client message survives a round trip") {
-  chat_entry e{12, 9, 42, 7, "alice", "hi"};
+  chat_entry e{12, 9, 42, 7, "alice", "hi", 1738314902137};
   check(submit{{c1, c2}});
   check(e);
-  check(delivered{{e, chat_entry{13, 9, 43, 1, "bob", "yo"}}, {}});
+  check(delivered{{e, chat_entry{13, 9, 43, 1, "bob", "yo", 1738314902140}},
+                  {}});
   check(delivered{{}, {{42, 8}, {43, 2}}});
+  check(delivered{{e}, {}, true, 410000});
+  check(delivered{{}, {}, true, 0});
   check(acknowledged{42, 7});
   check(rejected{42, 8, "message of 5000 bytes is over the limit of 4096 bytes"});
   check(history_request{100, 512, 42});
-  check(history_reply{{e}, true, 7});
+  check(history_reply{{e}, true, 7, 12});
 }
 
 TEST_CASE_METHOD(fixture, "messages: every control message survives a round trip") {

@@ -161,3 +161,33 @@ TEST_CASE("config: command line, both --key value and --key=value") {
                     Catch::Contains("--output must be jsonl or text"));
   CHECK_THROWS_WITH(parse({}), Catch::Contains("--config FILE is required"));
 }
+
+TEST_CASE("config: command line, --history with or without an index, and "
+          "--no-history") {
+  auto parse = [](std::vector<std::string> args) {
+    std::vector<char*> argv{const_cast<char*>("caf-chat")};
+    for (auto& a : args)
+      argv.push_back(a.data());
+    return parse_cli(static_cast<int>(argv.size()), argv.data(), false);
+  };
+  auto none = parse({"--config", "x.ini"});
+  CHECK(!none.history);
+  CHECK(!none.no_history);
+  auto whole = parse({"--history", "--config", "x.ini"});
+  CHECK(whole.history);
+  CHECK(whole.history_from == 1);
+  CHECK(whole.config == "x.ini");
+  auto last = parse({"--config", "x.ini", "--history"});
+  CHECK(last.history);
+  CHECK(last.history_from == 1);
+  CHECK(parse({"--history", "5000", "--config=x"}).history_from == 5000);
+  CHECK(parse({"--history=7", "--config=x"}).history_from == 7);
+  CHECK(parse({"--no-history", "--config=x"}).no_history);
+  for (auto bad : {"0", "-3", "ten", "5x"})
+    CHECK_THROWS_WITH(parse({"--config=x", "--history", bad}),
+                      Catch::Contains("--history takes the index to start "
+                                      "from (1 or more), not '"
+                                      + std::string{bad} + "'"));
+  CHECK_THROWS_WITH(parse({"--config=x", "--history="}),
+                    Catch::Contains("--history takes the index"));
+}

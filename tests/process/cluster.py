@@ -37,7 +37,7 @@ def free_port_block(n):
 
 class Cluster:
     def __init__(self, build, workdir, servers=3, storage=None, extra="",
-                 hosts=None, paxos_defaults=False):
+                 hosts=None, paxos_defaults=False, paxos=()):
         self.bin = os.path.join(os.path.abspath(build), "bin")
         self.dir = workdir
         self.servers = list(range(1, servers + 1))
@@ -53,8 +53,10 @@ class Cluster:
         lines += ["[cluster]", f"storage = {storage}",
                   "data_dir = data/server-{id}", "[log]",
                   "events = logs/server-{id}.jsonl", "lb_events = logs/lb.jsonl",
-                  ] + ([] if paxos_defaults else [
-                  "[paxos]", "heartbeat_ms = 50", "election_timeout_ms = 400"]) + [
+                  ] + (["[paxos]"] if paxos_defaults and paxos else []) + (
+                  [] if paxos_defaults else [
+                  "[paxos]", "heartbeat_ms = 50", "election_timeout_ms = 400"]
+                  ) + list(paxos) + [
                   "[client]", "retry_ms = 500", "connect_timeout_ms = 1000",
                   "[runtime]", "heartbeat_interval_ms = 100",
                   "connection_timeout_ms = 1000", extra]

@@ -2,9 +2,14 @@
 """caf-node as a process: the whole cluster in one process, driven by a script
 on stdin with --output jsonl, as a user's script would drive it."""
 
+import datetime
 import os
+import pty
+import re
+import select
 import shutil
 import subprocess
+import time
 
 from common import (ROOT, Failure, binary, check, events, json_lines, messages,
                     parse_args, run_tests, workdir)
@@ -14,11 +19,12 @@ NODE = binary(ARGS.build, "caf-node")
 CONFIG = os.path.join(ROOT, "configs", "single-host.ini")
 
 
-def run(script, *extra, config=CONFIG, timeout=60):
+def run(script, *extra, config=CONFIG, timeout=60, env=None):
     wd = workdir("cafchat-single-")
     try:
         p = subprocess.run([NODE, "--config", config, *extra], input=script,
-                           capture_output=True, cwd=wd, timeout=timeout)
+                           capture_output=True, cwd=wd, timeout=timeout,
+                           env=env)
         logs = sorted(os.listdir(os.path.join(wd, "logs"))) \
             if os.path.isdir(os.path.join(wd, "logs")) else []
         return p, logs
@@ -37,8 +43,14 @@ def test_scripted_chat_delivers_every_line_in_order():
     check([m["index"] for m in msgs] == list(range(1, 31)), "indices not 1..30")
     check([m["seq"] for m in msgs] == list(range(1, 31)), "seqs not 1..30")
     check(all(m["from"] == "alice" for m in msgs), "sender name")
-    check(all(set(m) >= {"index", "slot", "from", "seq", "text"} for m in msgs),
-          "a message line lacks a key of the contract")
+    check(all(list(m) == ["index", "slot", "from", "seq", "text", "client",
+                          "time"] for m in msgs),
+          "a message line's keys are not the contract's, in order, with "
+          "\"time\" last")
+    times = [m["time"] for m in msgs]
+    check(all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", t)
+              for t in times), f"times are not ISO 8601 UTC: {times[:3]}")
+    check(times == sorted(times), "times go backwards")
     slots = [m["slot"] for m in msgs]
     check(slots == sorted(slots), "slots go backwards")
     check(len(events(objs, "connected")) == 1, "one connected notice")
@@ -95,9 +107,80 @@ def test_bad_input_gets_an_error_and_the_shell_goes_on():
 
 
 def test_text_output_is_for_people():
-    p, _ = run(b"hi there\n", "--name", "carol")
+    # [index] HH:MM name: text, HH:MM the local time it was ordered.
+    env = dict(os.environ, TZ="UTC")
+    before = datetime.datetime.now(datetime.timezone.utc)
+    p, _ = run(b"hi there\n", "--name", "carol", env=env)
+    after = datetime.datetime.now(datetime.timezone.utc)
     check(p.returncode == 0, p.stderr.decode())
-    check("[1] carol: hi there" in p.stdout.decode(), p.stdout.decode())
+    out = p.stdout.decode()
+    m = re.search(r"^\[1\] (\d\d:\d\d) carol: hi there$", out, re.M)
+    check(m, out)
+    minutes = {(before + datetime.timedelta(minutes=k)).strftime("%H:%M")
+               for k in range(int((after - before).total_seconds() // 60) + 2)}
+    check(m.group(1) in minutes, f"time {m.group(1)} is not of this run "
+                                 f"({before:%H:%M}..{after:%H:%M} UTC)")
+
+
+def test_help_says_what_names_indexes_and_times_are():
+    p, _ = run(b"/help\n", "--name", "erin")
+    check(p.returncode == 0, p.stderr.decode())
+    out = p.stdout.decode()
+    for words in ("[index] HH:MM name: text", "position in the one history",
+                  "--name NAME", "'erin'", "local time"):
+        check(words in " ".join(out.split()), f"/help does not say {words!r}:"
+                                               f"\n{out}")
+
+
+def test_quit_prints_no_prompt_that_takes_no_input():
+    # The interactive shell on a terminal: after /quit no prompt is drawn
+    # again, before or after the wait for the messages.
+    wd = workdir("cafchat-tty-")
+    master, slave = pty.openpty()
+    env = dict(os.environ, TERM="xterm", HOME=wd)
+    p = subprocess.Popen([NODE, "--config", CONFIG, "--name", "alice"],
+                         stdin=slave, stdout=slave, stderr=slave, cwd=wd,
+                         env=env)
+    os.close(slave)
+    buf = b""
+
+    def read_until(pred, timeout):
+        nonlocal buf
+        end = time.time() + timeout
+        while not pred() and time.time() < end:
+            r, _, _ = select.select([master], [], [], 0.1)
+            if r:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                buf += chunk
+
+    try:
+        read_until(lambda: b"/help lists commands" in buf, 30)
+        os.write(master, b"hello\r")
+        read_until(lambda: b"alice: hello" in buf, 30)
+        check(re.search(rb"\[1\] \d\d:\d\d alice: hello", buf), buf[-300:])
+        mark = len(buf)
+        # A last message right before /quit: the shell may still wait for it.
+        os.write(master, b"bye\r/quit\r")
+        read_until(lambda: p.poll() is not None, 30)
+        p.wait(timeout=30)
+        read_until(lambda: False, 0.5)
+        after = buf[mark:]
+        check(p.returncode == 0, f"exit code {p.returncode}: {after!r}")
+        check(b"/quit" in after, f"no echo of /quit: {after!r}")
+        rest = after.split(b"/quit", 1)[1]
+        check(b"alice> " not in rest, f"a prompt after /quit: {after!r}")
+        check(b"alice: bye" in after, f"bye not delivered: {after!r}")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+        shutil.rmtree(wd, ignore_errors=True)
 
 
 def test_unacknowledged_messages_time_out_with_exit_1():
@@ -137,6 +220,8 @@ if __name__ == "__main__":
         test_commands_answer_in_json,
         test_bad_input_gets_an_error_and_the_shell_goes_on,
         test_text_output_is_for_people,
+        test_help_says_what_names_indexes_and_times_are,
+        test_quit_prints_no_prompt_that_takes_no_input,
         test_unacknowledged_messages_time_out_with_exit_1,
         test_bad_config_exits_2_naming_the_key,
     ])

@@ -262,6 +262,10 @@ TEST_CASE("lmdb: a meta record of another format or version is refused") {
        + std::to_string(lmdb_meta::format_version + 1)
        + ", this build reads version "
        + std::to_string(lmdb_meta::format_version)},
+    // Version 3 stored values and history entries without their time.
+    {"version 3, from before times",
+     bytes_of(lmdb_meta{"cafchat-lmdb", 3, 2}),
+     ": meta says format version 3, this build reads version 4"},
     {"garbage", "\x01\x02", ": the meta record does not decode: "},
     {"trailing bytes",
      bytes_of(lmdb_meta{"cafchat-lmdb", lmdb_meta::format_version, 2}) + "zz",

@@ -146,28 +146,31 @@ TEST_CASE("contract: the learner's slots, history and clients are kept") {
   auto st = s().load();
   CHECK(st.applied_upto == 0);
   CHECK(st.history_size == 0);
+  CHECK(st.last_time_ms == 0);
   CHECK(st.clients.empty());
-  s().write(applies({dec(1, "hi"), dec(2, ""), dec(3, "yo")},
-                  {entry(1, 1, "hi"), entry(2, 3, "yo")},
-                  {{7, 1}, {8, 4}, {7, 2}}));
+  s().write(applies({decide{1, text_value("hi", 1000)}, dec(2, ""),
+                     decide{3, text_value("yo", 2000)}},
+                    {entry(1, 1, "hi", 1000), entry(2, 3, "yo", 2000)},
+                    {{7, 1}, {8, 4}, {7, 2}}));
   s().write(applies({dec(4, "")}, {}, {{8, 5}}));
   for (int round = 0; round < 2; ++round) {
     INFO((round == 0 ? "before" : "after") << " a restart");
     st = s().load();
     CHECK(st.applied_upto == 4);
     CHECK(st.history_size == 2);
+    CHECK(st.last_time_ms == 2000); // the last entry's time
     std::sort(st.clients.begin(), st.clients.end());
     // A client written twice keeps the later seq.
     CHECK(st.clients
           == std::vector<std::pair<uint64_t, uint64_t>>{{7, 2}, {8, 5}});
     auto slots = s().decided(1, 10);
     REQUIRE(slots_of(slots) == numbers{1, 2, 3, 4});
-    CHECK(slots[0].val == text_value("hi"));
+    CHECK(slots[0].val == text_value("hi", 1000));
     CHECK(slots[1].val.is_noop());
     auto entries = s().history(1, 10);
     REQUIRE(entries.size() == 2);
-    CHECK(entries[0] == entry(1, 1, "hi"));
-    CHECK(entries[1] == entry(2, 3, "yo"));
+    CHECK(entries[0] == entry(1, 1, "hi", 1000));
+    CHECK(entries[1] == entry(2, 3, "yo", 2000));
     b.restart();
   }
 }

@@ -70,8 +70,8 @@ private:
   server_storage s_;
 };
 
-inline value text_value(const std::string& text) {
-  return value::of({command{9, 1, "ann", text}});
+inline value text_value(const std::string& text, uint64_t time_ms = 0) {
+  return value::of({command{9, 1, "ann", text}}, time_ms);
 }
 
 inline accepted_slot acc(uint64_t slot, ballot bal, const std::string& text) {
@@ -83,8 +83,8 @@ inline decide dec(uint64_t slot, const std::string& text) {
 }
 
 inline chat_entry entry(uint64_t index, uint64_t slot,
-                        const std::string& text) {
-  return chat_entry{index, slot, 9, index, "ann", text};
+                        const std::string& text, uint64_t time_ms = 0) {
+  return chat_entry{index, slot, 9, index, "ann", text, time_ms};
 }
 
 /// The texts of accepted slots, as "slot:text@round", to compare in one go.

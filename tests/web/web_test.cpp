@@ -102,12 +102,12 @@ TEST_CASE("web: bad requests are answered, bad frames close the connection") {
 TEST_CASE("web: what the page reads is JSON, with client ids as strings") {
   auto big = (uint64_t{1} << 63) + 5; // not exact as a JavaScript number
   auto e = json::parse(web::entries_json(
-    {chat_entry{3, 2, big, 4, "al\"ice", "hi\n\xff"}}));
+    {chat_entry{3, 2, big, 4, "al\"ice", "hi\n\xff", 1738314902137}}));
   CHECK(e["type"] == "entries");
   CHECK(e["entries"][0]["client"] == std::to_string(big));
   CHECK(e["entries"][0]["index"] == 3);
   CHECK(e["entries"][0]["from"] == "al\"ice");
-  CHECK_FALSE(e["entries"][0].contains("time")); // no timestamps yet
+  CHECK(e["entries"][0]["time"] == "2025-01-31T09:15:02.137Z");
   auto s = json::parse(web::session_json(big, "bob"));
   CHECK(s["client"] == std::to_string(big));
   auto n = json::parse(web::notice_json({"connected", 2, 0, ""}, 100));

@@ -1,13 +1,15 @@
 // caf-chat: the chat shell as its own process, for a multi-process cluster.
 //
 //   caf-chat --config configs/cluster-3.ini [--name NAME] [--output jsonl]
-//            [--drain-timeout SECONDS]
+//            [--drain-timeout SECONDS] [--no-history]
+//   caf-chat --config configs/cluster-3.ini --history [FROM] [--output jsonl]
 //
 // It reaches the load balancer named by the config's [nodes] lb entry over
 // the network, then talks to its assigned server directly. Same commands,
 // same JSON-lines contract and the same drain-then-exit behaviour as the
 // shell of caf-node. Exit codes: 0 ok; 1 unacknowledged messages after the
-// drain timeout, or no load balancer; 2 bad command line or configuration.
+// drain timeout, or a history that stopped arriving, or no load balancer; 2
+// bad command line or configuration.
 
 #include <chrono>
 #include <iostream>
@@ -32,12 +34,16 @@ namespace {
 
 const char* usage =
   "usage: caf-chat --config FILE [--name NAME] [--output jsonl|text]\n"
-  "                [--drain-timeout SECONDS]\n"
+  "                [--drain-timeout SECONDS] [--no-history]\n"
+  "       caf-chat --config FILE --history [FROM] [--output jsonl|text]\n"
   "       caf-chat --version\n"
   "\n"
   "Chats with the multi-process cafchat cluster that FILE describes (its\n"
   "[nodes] section names the load balancer). Interactive on a terminal; one\n"
-  "message per input line otherwise.\n";
+  "message per input line otherwise. At the end of input it waits for its\n"
+  "messages to be delivered and for the history as it was when it joined\n"
+  "(--no-history: for its messages only). --history writes the history\n"
+  "(from index FROM on) and exits.\n";
 
 } // namespace
 

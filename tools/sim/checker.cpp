@@ -12,7 +12,7 @@ namespace {
 std::string show(const chat_entry& e) {
   std::ostringstream os;
   os << "[" << e.index << " slot " << e.slot << " client " << e.client
-     << " seq " << e.seq << " '" << e.text << "']";
+     << " seq " << e.seq << " '" << e.text << "' at " << e.time_ms << "]";
   return os.str();
 }
 
@@ -41,6 +41,12 @@ std::string check_histories(const cluster_harness& h, bool beyond_tolerance) {
         return "agreement: " + who + " has " + show(v[i]) + " where "
                + views[longest].first + " has " + show(common[i]);
     }
+  // Times never decrease along the history (and, by agreement above, every
+  // view shows the same time for each index).
+  for (size_t i = 1; i < common.size(); ++i)
+    if (common[i].time_ms < common[i - 1].time_ms)
+      return "times: " + views[longest].first + " has " + show(common[i])
+             + " after " + show(common[i - 1]);
   // Which seqs the log withdrew: replay every server's decided log through
   // the state machine (a withdrawal the log skipped withdrew nothing).
   std::set<std::pair<uint64_t, uint64_t>> withdrawn;

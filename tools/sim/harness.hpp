@@ -84,6 +84,10 @@ struct harness_options {
   /// The clients' own limit before they learn the cluster's (0: the
   /// cluster's).
   uint32_t client_max_text_bytes = 0;
+  /// Each server's wall clock (batch times) is the simulated time plus
+  /// `clock_base_ms` plus its offset here (0 if none): clocks that disagree.
+  uint64_t clock_base_ms = 1700000000000; // 2023-11-14, UTC
+  std::map<server_id, int64_t> clock_offset_ms;
 };
 
 class cluster_harness {
@@ -125,6 +129,7 @@ public:
       hc.server.monitor = monitor;
       hc.server.simulator = sim;
       hc.server.log = opts_.log;
+      hc.server.wall_clock = wall_clock(id);
       // A wiped server gets new storage, which the checkers read from then
       // on (the host calls this on its own thread: the test's).
       hc.new_storage = [this, id] {
@@ -159,6 +164,18 @@ public:
     c->actor = fx_.own(fx_.sys.spawn(client_actor, cc));
     clients.push_back(std::move(c));
     return *clients.back();
+  }
+
+  /// Server `id`'s wall clock: simulated, so a seed replays exactly.
+  std::function<uint64_t()> wall_clock(server_id id) {
+    auto i = opts_.clock_offset_ms.find(id);
+    auto t0 = static_cast<int64_t>(opts_.clock_base_ms)
+              + (i == opts_.clock_offset_ms.end() ? 0 : i->second);
+    auto fx = &fx_;
+    return [fx, t0] {
+      auto t = std::chrono::duration_cast<std::chrono::milliseconds>(fx->now());
+      return static_cast<uint64_t>(t0 + t.count());
+    };
   }
 
   void say(test_client& c, const std::string& text) {

@@ -129,6 +129,8 @@ void break_rule(const std::string& rule, server_params& p) {
     p.break_window_rule = true;
   else if (rule == "withdraw")
     p.break_withdraw_rule = true;
+  else if (rule == "time")
+    p.break_time_rule = true;
   else if (!rule.empty())
     throw std::invalid_argument("no rule named '" + rule + "' to break");
 }
@@ -286,6 +288,13 @@ plan make_plan(const sim_run_options& o, dice& d) {
     std::chrono::duration_cast<std::chrono::milliseconds>(p.fault_phase).count());
   draw_chat(d, p, phase_ms);
   draw_faults(d, p, phase_ms);
+  // Server clocks that disagree by up to six seconds, so that a new leader's
+  // clock is often behind its predecessor's. From dice of their own: the
+  // rest of a seed's plan stays what it was.
+  dice clocks{o.seed ^ 0xC10CC10Cull};
+  for (server_id id = 1; id <= p.cluster.servers; ++id)
+    p.cluster.clock_offset_ms[id] = static_cast<int64_t>(clocks.between(0, 6000))
+                                    - 3000;
   std::stable_sort(p.events.begin(), p.events.end(),
                    [](auto& a, auto& b) { return a.at < b.at; });
   return p;
@@ -482,6 +491,7 @@ const std::vector<std::pair<std::string, std::string>>& breakable_rules() {
     {"sync", "acceptors reply before their writes are durable"},
     {"window", "leaders decide past the window, beyond what learners hold"},
     {"withdraw", "clients never withdraw a message a server refused"},
+    {"time", "entries take their leader's clock, even behind the entry before"},
   };
   return rules;
 }
