@@ -364,11 +364,11 @@ node_config parse_config(const std::string& text, const std::string& name) {
                  + "), or followers elect a new leader between heartbeats");
   if (c.retry_ms < p.tick_ms)
     f.fail_key("paxos", "retry_ms", "is shorter than tick_ms");
-  p.heartbeat_ticks = ticks(c.heartbeat_ms, p.tick_ms);
-  p.election_ticks = ticks(c.election_timeout_ms, p.tick_ms);
-  p.retry_ticks = ticks(c.retry_ms, p.tick_ms);
-  p.catchup_ticks = ticks(c.catchup_ms, p.tick_ms);
-  p.timeout_max_ticks = ticks(timeout_max_ms, p.tick_ms);
+  p.proposer.heartbeat_ticks = ticks(c.heartbeat_ms, p.tick_ms);
+  p.proposer.election_ticks = ticks(c.election_timeout_ms, p.tick_ms);
+  p.set_retry_ticks(ticks(c.retry_ms, p.tick_ms));
+  p.learner.catchup_ticks = ticks(c.catchup_ms, p.tick_ms);
+  p.set_timeout_max_ticks(ticks(timeout_max_ms, p.tick_ms));
   for (auto [key, floor] : {std::pair{"election_timeout_ms", c.election_timeout_ms},
                             std::pair{"retry_ms", c.retry_ms},
                             std::pair{"catchup_ms", c.catchup_ms}})
@@ -376,30 +376,30 @@ node_config parse_config(const std::string& text, const std::string& name) {
       f.fail_key("paxos", key,
                  "(" + std::to_string(floor) + ") is above timeout_max_ms ("
                    + std::to_string(timeout_max_ms) + ")");
-  p.window = static_cast<uint32_t>(f.get_uint("paxos", "window", 64, 1, 100000));
-  p.batch_max = static_cast<uint32_t>(
+  p.proposer.window = static_cast<uint32_t>(f.get_uint("paxos", "window", 64, 1, 100000));
+  p.proposer.batch_max = static_cast<uint32_t>(
     f.get_uint("paxos", "batch_max", 256, 1, 100000));
-  p.batch_bytes_max = static_cast<uint32_t>(
+  p.proposer.batch_bytes_max = static_cast<uint32_t>(
     f.get_uint("paxos", "batch_bytes_max", 1 << 20, 1024, 64u << 20));
-  p.pending_max = static_cast<uint32_t>(
+  p.proposer.pending_max = static_cast<uint32_t>(
     f.get_uint("paxos", "pending_max", 100000, 1, 10000000));
-  p.catchup_max_slots = static_cast<uint32_t>(
+  p.learner.catchup_max_slots = static_cast<uint32_t>(
     f.get_uint("paxos", "catchup_max_slots", 256, 1, 100000));
-  p.buffer_max = static_cast<uint32_t>(
-    f.get_uint("paxos", "buffer_max", 4096, 1, 1000000));
-  if (p.buffer_max < p.window)
+  p.set_buffer_max(static_cast<uint32_t>(
+    f.get_uint("paxos", "buffer_max", 4096, 1, 1000000)));
+  if (p.learner.buffer_max < p.proposer.window)
     f.fail_key("paxos", f.find("paxos", "buffer_max") ? "buffer_max" : "window",
-               "buffer_max (" + std::to_string(p.buffer_max)
-                 + ") must be at least window (" + std::to_string(p.window)
+               "buffer_max (" + std::to_string(p.learner.buffer_max)
+                 + ") must be at least window (" + std::to_string(p.proposer.window)
                  + "): a leader decides up to window slots past a hole, and "
                    "learners must hold them");
   p.history_chunk = static_cast<uint32_t>(
     f.get_uint("paxos", "history_chunk", 512, 1, 100000));
-  p.prevote = f.get_bool("paxos", "prevote", true);
-  p.learn_votes = f.get_enum("paxos", "learn", "decide", {"decide", "votes"})
+  p.proposer.prevote = f.get_bool("paxos", "prevote", true);
+  p.acceptor.learn_votes = f.get_enum("paxos", "learn", "decide", {"decide", "votes"})
                   == "votes";
-  p.check_invariants = f.get_bool("paxos", "check_invariants", false);
-  p.seed = f.get_uint("paxos", "seed", 1, 0, UINT64_MAX);
+  p.set_check_invariants(f.get_bool("paxos", "check_invariants", false));
+  p.proposer.seed = f.get_uint("paxos", "seed", 1, 0, UINT64_MAX);
 
   // [client]
   c.client_retry_ms = static_cast<uint32_t>(

@@ -34,11 +34,57 @@ TEST_CASE("config: the shipped configs load") {
     CHECK(c.servers == std::vector<server_id>{1, 2, 3});
     CHECK(c.f == 1);
     CHECK(c.params.max_text_bytes == 4096);
-    CHECK(c.params.heartbeat_ticks == 5);
-    CHECK(c.params.election_ticks == 50);
+    CHECK(c.params.proposer.heartbeat_ticks == 5);
+    CHECK(c.params.proposer.election_ticks == 50);
     CHECK(c.sim.enabled); // on the path, forwarding only
     CHECK(c.sim.drop_probability == 0);
   }
+}
+
+TEST_CASE("config: the roles' own defaults are a default configuration's") {
+  auto c = parse_config("[cluster]\nf = 1\n", "x");
+  server_params d;
+  auto& p = c.params;
+  CHECK(p.tick_ms == d.tick_ms);
+  CHECK(p.max_text_bytes == d.max_text_bytes);
+  CHECK(p.history_chunk == d.history_chunk);
+  CHECK(p.check_invariants == d.check_invariants);
+  CHECK(p.proposer.heartbeat_ticks == d.proposer.heartbeat_ticks);
+  CHECK(p.proposer.election_ticks == d.proposer.election_ticks);
+  CHECK(p.proposer.retry_ticks == d.proposer.retry_ticks);
+  CHECK(p.proposer.timeout_max_ticks == d.proposer.timeout_max_ticks);
+  CHECK(p.proposer.window == d.proposer.window);
+  CHECK(p.proposer.batch_max == d.proposer.batch_max);
+  CHECK(p.proposer.batch_bytes_max == d.proposer.batch_bytes_max);
+  CHECK(p.proposer.pending_max == d.proposer.pending_max);
+  CHECK(p.proposer.prevote == d.proposer.prevote);
+  CHECK(p.proposer.seed == d.proposer.seed);
+  CHECK(p.acceptor.learn_votes == d.acceptor.learn_votes);
+  CHECK(p.acceptor.probe_ticks == d.acceptor.probe_ticks);
+  CHECK(p.acceptor.probe_max_ticks == d.acceptor.probe_max_ticks);
+  CHECK(p.acceptor.rejoin_lag_max == d.acceptor.rejoin_lag_max);
+  CHECK(p.learner.catchup_ticks == d.learner.catchup_ticks);
+  CHECK(p.learner.timeout_max_ticks == d.learner.timeout_max_ticks);
+  CHECK(p.learner.catchup_max_slots == d.learner.catchup_max_slots);
+  CHECK(p.learner.buffer_max == d.learner.buffer_max);
+  CHECK(p.learner.check == d.learner.check);
+  CHECK_NOTHROW(d.validate());
+  web_settings w;
+  CHECK(c.web.listen == w.listen);
+  CHECK(c.web.max_frame_bytes == w.max_frame_bytes);
+  CHECK(c.web.max_message_bytes == w.max_message_bytes);
+  CHECK(c.web.max_connections == w.max_connections);
+  CHECK(c.web.rate_per_s == w.rate_per_s);
+  // sim_options' own defaults are a simulator that adds no delay (the
+  // simulator's tests rely on it); a configured one delays 1-5 ms.
+  sim_options s;
+  CHECK(c.sim.enabled == s.enabled);
+  CHECK(c.sim.seed == s.seed);
+  CHECK(c.sim.drop_probability == s.drop_probability);
+  CHECK(c.sim.duplicate_probability == s.duplicate_probability);
+  CHECK(c.sim.omission == s.omission);
+  CHECK(c.sim.rotation_min_ms == s.rotation_min_ms);
+  CHECK(c.sim.rotation_max_ms == s.rotation_max_ms);
 }
 
 TEST_CASE("config: f decides the number of servers") {
