@@ -2,9 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <limits>
 
 #include "node/config.hpp"
+#include "node/config_keys.hpp"
 #include "node/options.hpp"
 
 using namespace cafchat;
@@ -24,6 +27,10 @@ bool mentions(const std::string& err, const std::string& what) {
   return err.find(what) != std::string::npos;
 }
 
+std::string name_of(const config_key& k) {
+  return std::string{"["} + k.section + "] " + k.key;
+}
+
 } // namespace
 
 TEST_CASE("config: the shipped configs load") {
@@ -38,6 +45,60 @@ TEST_CASE("config: the shipped configs load") {
     CHECK(c.params.proposer.election_ticks == 50);
     CHECK(c.sim.enabled); // on the path, forwarding only
     CHECK(c.sim.drop_probability == 0);
+  }
+}
+
+TEST_CASE("config: every key refuses values it does not take, naming it") {
+  for (auto& k : config_keys()) {
+    INFO(name_of(k));
+    using whole32 = uint32_t* (*)(node_config&);
+    using whole64 = uint64_t* (*)(node_config&);
+    using whole_setter = void (*)(node_config&, uint64_t);
+    using number = double* (*)(node_config&);
+    std::vector<std::string> bad;
+    if (!k.choices.empty())
+      bad = {"bogus"};
+    if (std::holds_alternative<bool* (*)(node_config&)>(k.target)
+        || std::holds_alternative<void (*)(node_config&, bool)>(k.target))
+      bad = {"maybe"};
+    if (std::holds_alternative<whole32>(k.target)
+        || std::holds_alternative<whole64>(k.target)
+        || std::holds_alternative<whole_setter>(k.target)
+        || std::holds_alternative<number>(k.target)) {
+      bad = {"ten", std::to_string(k.max) + "1"};
+      if (k.min > 0)
+        bad.push_back(std::to_string(k.min - 1));
+    }
+    if (k.check != nullptr)
+      bad.push_back("-1");
+    // Free text (paths) takes anything.
+    CHECK((!bad.empty() || k.values() == "path"));
+    bool is_f = std::string{k.section} == "cluster" && std::string{k.key} == "f";
+    for (auto& v : bad) {
+      INFO("value " << v);
+      std::string text = std::string{"["} + k.section + "]\n";
+      if (std::string{k.section} != "cluster")
+        text = "[cluster]\nf = 1\n" + text;
+      else if (!is_f)
+        text += "f = 1\n";
+      text += std::string{k.key} + " = " + v + "\n";
+      auto line = std::count(text.begin(), text.end(), '\n');
+      CHECK(mentions(error_of(text), "test.ini:" + std::to_string(line) + ": "
+                                       + name_of(k) + ": "));
+    }
+  }
+}
+
+TEST_CASE("config: whole-number keys fit their fields") {
+  for (auto& k : config_keys()) {
+    INFO(name_of(k));
+    CHECK(k.min <= k.max);
+    if (std::holds_alternative<uint32_t* (*)(node_config&)>(k.target))
+      CHECK(k.max <= std::numeric_limits<uint32_t>::max());
+    if (std::holds_alternative<double* (*)(node_config&)>(k.target))
+      CHECK(k.max <= 1); // probabilities
+    if (std::holds_alternative<void (*)(node_config&, uint64_t)>(k.target))
+      CHECK(k.max <= std::numeric_limits<uint32_t>::max() / 1000);
   }
 }
 
@@ -85,6 +146,57 @@ TEST_CASE("config: the roles' own defaults are a default configuration's") {
   CHECK(c.sim.omission == s.omission);
   CHECK(c.sim.rotation_min_ms == s.rotation_min_ms);
   CHECK(c.sim.rotation_max_ms == s.rotation_max_ms);
+}
+
+TEST_CASE("config: milliseconds become ticks, rounded up, in every role that "
+          "follows them") {
+  auto c = parse_config("[cluster]\nf = 1\n[paxos]\ntick_ms = 20\n"
+                        "heartbeat_ms = 50\nelection_timeout_ms = 400\n"
+                        "retry_ms = 60\ncatchup_ms = 70\n"
+                        "timeout_max_ms = 2000\nbuffer_max = 100\n"
+                        "check_invariants = true\nlearn = votes\n",
+                        "x");
+  auto& p = c.params;
+  CHECK(p.servers == std::vector<server_id>{1, 2, 3});
+  CHECK(p.proposer.heartbeat_ticks == 3);
+  CHECK(p.proposer.election_ticks == 20);
+  CHECK(p.proposer.retry_ticks == 3);
+  CHECK(p.acceptor.probe_ticks == 3);
+  CHECK(p.learner.catchup_ticks == 4);
+  CHECK(p.proposer.timeout_max_ticks == 100);
+  CHECK(p.acceptor.probe_max_ticks == 100);
+  CHECK(p.learner.timeout_max_ticks == 100);
+  CHECK(p.learner.buffer_max == 100);
+  CHECK(p.acceptor.rejoin_lag_max == 100);
+  CHECK(p.check_invariants);
+  CHECK(p.learner.check);
+  CHECK(p.acceptor.learn_votes);
+  CHECK_NOTHROW(p.validate());
+  // A setting several roles follow, set in one role only, is caught.
+  p.acceptor.probe_ticks = 7;
+  CHECK_THROWS_AS(p.validate(), std::logic_error);
+}
+
+TEST_CASE("config: validate() names the section and the keys to blame") {
+  auto c = parse_config("[cluster]\nf = 1\n", "x");
+  c.heartbeat_ms = 600;
+  try {
+    c.validate();
+    FAIL("no error");
+  } catch (config_key_error& e) {
+    CHECK(e.section == "paxos");
+    CHECK(e.keys == std::vector<std::string>{"heartbeat_ms",
+                                             "election_timeout_ms"});
+    CHECK(mentions(e.what(), "[paxos] heartbeat_ms: heartbeat_ms (600) must "
+                             "be shorter than election_timeout_ms (500)"));
+  }
+  // In a file, the first of those keys that it sets is blamed, on its line.
+  CHECK(mentions(error_of("[cluster]\nf = 1\n[paxos]\nwindow = 64\n"
+                          "election_timeout_ms = 40\n"),
+                 "test.ini:5: [paxos] election_timeout_ms: heartbeat_ms (50)"));
+  CHECK(mentions(error_of("[cluster]\nf = 1\n[paxos]\nwindow = 8192\n"),
+                 "test.ini:4: [paxos] window: buffer_max (4096) must be at "
+                 "least window (8192)"));
 }
 
 TEST_CASE("config: f decides the number of servers") {
