@@ -2,9 +2,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <regex>
+#include <sstream>
 
 #include "node/config.hpp"
 #include "node/config_keys.hpp"
@@ -27,8 +29,89 @@ bool mentions(const std::string& err, const std::string& what) {
   return err.find(what) != std::string::npos;
 }
 
+std::string read_source(const std::string& path) {
+  std::ifstream in{std::string{CAFCHAT_SOURCE_DIR} + "/" + path};
+  REQUIRE(in);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 std::string name_of(const config_key& k) {
   return std::string{"["} + k.section + "] " + k.key;
+}
+
+const config_key* find_key(const std::string& section, const std::string& key) {
+  for (auto& k : config_keys())
+    if (section == k.section && key == k.key)
+      return &k;
+  return nullptr;
+}
+
+/// A key of configs/single-host.ini: where, its value, the lines right above
+/// it, and whether it is commented out.
+struct documented_key {
+  int line = 0;
+  std::string section;
+  std::string key;
+  std::string value;
+  std::string comment;
+  bool commented_out = false;
+};
+
+/// A free-form section of configs/single-host.ini, shown commented out.
+struct documented_section {
+  int line = 0;
+  std::string name;
+  std::string comment;
+};
+
+/// Reads single-host.ini's documentation: the comment right above a key
+/// is the paragraph of comment lines ending there (after a blank line, a
+/// line of just ';', a section header or another key); the comment of a
+/// commented-out section is the paragraph right under its header.
+void read_documentation(const std::string& text, std::vector<documented_key>& keys,
+                        std::vector<documented_section>& sections) {
+  static const std::regex header{R"(^(; )?\[(\w+)\]$)"};
+  static const std::regex key_line{R"(^(; )?(\w+) = (.*)$)"};
+  std::istringstream in{text};
+  std::string line;
+  std::string section;
+  std::string paragraph;
+  documented_section* open = nullptr; // a commented-out header's paragraph
+  int lineno = 0;
+  auto end_paragraph = [&] {
+    if (open != nullptr)
+      open->comment = paragraph;
+    open = nullptr;
+    paragraph.clear();
+  };
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::smatch m;
+    if (std::regex_match(line, m, header)) {
+      end_paragraph();
+      section = m[2];
+      if (m[1].matched) {
+        sections.push_back({lineno, section, ""});
+        open = &sections.back();
+      }
+      continue;
+    }
+    bool commented = line.rfind(";", 0) == 0;
+    if (std::regex_match(line, m, key_line)
+        && (!m[1].matched || find_key(section, m[2]) != nullptr)) {
+      keys.push_back({lineno, section, m[2], m[3], paragraph, m[1].matched});
+      paragraph.clear();
+      continue;
+    }
+    if (!commented || line == ";" || line.rfind(";  ", 0) == 0) {
+      end_paragraph(); // blank, a paragraph break, or an indented example
+      continue;
+    }
+    paragraph += (paragraph.empty() ? "" : " ") + line.substr(2);
+  }
+  end_paragraph();
 }
 
 } // namespace
@@ -46,6 +129,76 @@ TEST_CASE("config: the shipped configs load") {
     CHECK(c.sim.enabled); // on the path, forwarding only
     CHECK(c.sim.drop_probability == 0);
   }
+}
+
+TEST_CASE("config: configs/single-host.ini shows every key as the key table "
+          "defines it") {
+  std::vector<documented_key> keys;
+  std::vector<documented_section> sections;
+  read_documentation(read_source("configs/single-host.ini"), keys, sections);
+  // Where this demo sets other values than the defaults (its comment says so).
+  const std::map<std::string, std::string> demo_values = {
+    {"[simulator] enabled", "true"},
+  };
+  std::map<std::string, int> seen;
+  size_t last_row = 0;
+  for (auto& d : keys) {
+    INFO("configs/single-host.ini:" << d.line << ": [" << d.section << "] "
+                                    << d.key);
+    auto k = find_key(d.section, d.key);
+    REQUIRE(k != nullptr);
+    CHECK(seen[name_of(*k)]++ == 0);
+    auto row = static_cast<size_t>(k - config_keys().data());
+    CHECK(row >= last_row); // in the table's order
+    last_row = row;
+    CHECK(d.comment == k->help);
+    if (d.commented_out) {
+      // Only a key whose default is empty (which no file can write).
+      REQUIRE(k->default_value != nullptr);
+      CHECK(std::string{k->default_value}.empty());
+    } else if (auto demo = demo_values.find(name_of(*k));
+               demo != demo_values.end()) {
+      CHECK(d.value == demo->second);
+      CHECK(d.value != k->default_value);
+    } else if (k->default_value != nullptr) {
+      CHECK(d.value == k->default_value);
+    }
+  }
+  for (auto& k : config_keys()) {
+    INFO(name_of(k));
+    CHECK(seen.count(name_of(k)) == 1);
+  }
+  for (auto& s : config_sections()) {
+    INFO("[" << s.name << "]");
+    auto d = std::find_if(sections.begin(), sections.end(),
+                          [&](auto& x) { return x.name == s.name; });
+    REQUIRE(d != sections.end());
+    CHECK(d->comment == s.help);
+  }
+  CHECK(sections.size() == config_sections().size());
+}
+
+TEST_CASE("config: docs/web.md gives the [web] keys' defaults of the key "
+          "table") {
+  std::istringstream doc{read_source("docs/web.md")};
+  static const std::regex row{R"(^\| `(\w+)` \| ([^|]*) \|.*)"};
+  std::string line;
+  bool limits = false;
+  int rows = 0;
+  while (std::getline(doc, line)) {
+    if (line.rfind("## ", 0) == 0)
+      limits = line.rfind("## Limits (`[web]`", 0) == 0;
+    std::smatch m;
+    if (!limits || !std::regex_match(line, m, row))
+      continue;
+    INFO(line);
+    auto k = find_key("web", m[1]);
+    REQUIRE(k != nullptr);
+    std::string def = m[2];
+    CHECK((def == "(none)" ? std::string{} : def) == k->default_value);
+    ++rows;
+  }
+  CHECK(rows == 5);
 }
 
 TEST_CASE("config: every key refuses values it does not take, naming it") {
