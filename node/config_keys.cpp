@@ -370,4 +370,33 @@ const std::vector<config_section>& config_sections() {
   return sections;
 }
 
+std::string config_keys_markdown() {
+  std::string md = "| key | default | values | meaning |\n"
+                   "| --- | --- | --- | --- |\n";
+  for (auto& k : keys) {
+    std::string def = k.default_value == nullptr ? "required"
+                      : *k.default_value == '\0'
+                        ? "(empty)"
+                        : "`" + std::string{k.default_value} + "`";
+    md += "| `[" + std::string{k.section} + "] " + k.key + "` | " + def
+          + " | " + k.values() + " | " + k.help + " |\n";
+  }
+  for (auto& s : sections)
+    md += "| `[" + std::string{s.name} + "] " + s.key + "` | | `" + s.value
+          + "` | " + s.help + " |\n";
+  return md;
+}
+
+std::string with_config_keys(const std::string& doc) {
+  auto begin = doc.find("<!-- config keys: begin");
+  auto end = doc.find("<!-- config keys: end -->");
+  if (begin == std::string::npos || end == std::string::npos || end < begin)
+    throw std::invalid_argument("no '<!-- config keys: begin ... -->' and "
+                                "'<!-- config keys: end -->' lines");
+  auto body = doc.find('\n', begin);
+  if (body == std::string::npos || body >= end)
+    throw std::invalid_argument("the begin marker must be a line of its own");
+  return doc.substr(0, body + 1) + config_keys_markdown() + doc.substr(end);
+}
+
 } // namespace cafchat

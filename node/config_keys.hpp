@@ -2,7 +2,15 @@
 
 // Every key of the node configuration, defined once: its section, default,
 // bounds and unit, what it means, and where its value goes in node_config.
-// parse_config (node/config.cpp) reads files through this table.
+// parse_config (node/config.cpp) reads files through this table,
+// caf-config-doc prints it into docs/operations.md, and
+// tests/node/config_test.cpp checks that configs/single-host.ini documents
+// every key exactly as the table does.
+//
+// Adding a key: a field for it (in node_config, or in a role's options that
+// server_params holds), a row below in node/config_keys.cpp, its cross-key
+// checks in node_config::validate(), its comment and default in
+// configs/single-host.ini, and `caf-config-doc --update docs/operations.md`.
 
 #include <cstdint>
 #include <string>
@@ -61,5 +69,13 @@ const std::vector<config_key>& config_keys();
 
 /// The sections of free-form keys.
 const std::vector<config_section>& config_sections();
+
+/// Both tables as Markdown: the key list in docs/operations.md.
+std::string config_keys_markdown();
+
+/// `doc` with the text between its lines "<!-- config keys: begin ... -->"
+/// and "<!-- config keys: end -->" replaced by config_keys_markdown();
+/// throws std::invalid_argument if it has no such lines.
+std::string with_config_keys(const std::string& doc);
 
 } // namespace cafchat

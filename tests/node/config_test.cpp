@@ -178,6 +178,14 @@ TEST_CASE("config: configs/single-host.ini shows every key as the key table "
   CHECK(sections.size() == config_sections().size());
 }
 
+TEST_CASE("config: docs/operations.md lists every key as the key table has it") {
+  auto doc = read_source("docs/operations.md");
+  // On failure: build/bin/caf-config-doc --update docs/operations.md
+  CHECK(with_config_keys(doc) == doc);
+  CHECK(mentions(doc, "| `[paxos] heartbeat_ms` | `50` | 1 to 60000 ms |"));
+  CHECK_THROWS_AS(with_config_keys("no markers"), std::invalid_argument);
+}
+
 TEST_CASE("config: docs/web.md gives the [web] keys' defaults of the key "
           "table") {
   std::istringstream doc{read_source("docs/web.md")};
