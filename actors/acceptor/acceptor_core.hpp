@@ -129,7 +129,7 @@ struct acceptor_options {
   /// While rejoining: ticks between rounds of probes and prepares, at
   /// first; each round waits twice as long as the last, up to 16 times
   /// this (and probe_max_ticks).
-  uint32_t probe_ticks = 5;
+  uint32_t probe_ticks = 10;
   uint32_t probe_max_ticks = 60000;
   /// While rejoining: how far the local learner may still lag behind the
   /// peers' delivered slots when the rejoin phase 1 starts (its reports

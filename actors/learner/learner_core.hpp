@@ -34,7 +34,7 @@ struct learner_options {
   /// Stall time before asking a peer, at least: it follows the round trips
   /// to the peers asked (actors/common/rtt.hpp) and doubles per ask that
   /// brought nothing, up to timeout_max_ticks.
-  uint32_t catchup_ticks = 4;
+  uint32_t catchup_ticks = 10;
   uint32_t timeout_max_ticks = 60000;
   uint32_t catchup_max_slots = 256; ///< Slots per catch-up request.
   uint32_t buffer_max = 4096;     ///< Chosen slots held above a hole.

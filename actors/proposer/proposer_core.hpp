@@ -60,12 +60,12 @@ struct proposer_options {
   std::vector<server_id> servers; ///< Every server (acceptor), self included.
   // Timeouts follow the network (actors/common/rtt.hpp); these are their
   // floors, and where they start before anything is measured.
-  uint32_t heartbeat_ticks = 1;   ///< Leader heartbeat period, at least.
-  uint32_t election_ticks = 10;   ///< Followers wait a random [e, 2e), e >= this.
-  uint32_t retry_ticks = 4;       ///< Phase timeout (resend, retry), at least.
+  uint32_t heartbeat_ticks = 5;   ///< Leader heartbeat period, at least.
+  uint32_t election_ticks = 50;   ///< Followers wait a random [e, 2e), e >= this.
+  uint32_t retry_ticks = 10;      ///< Phase timeout (resend, retry), at least.
   uint32_t timeout_max_ticks = 60000; ///< No timeout grows beyond this.
   uint32_t window = 64;           ///< Slots in flight, at most.
-  uint32_t batch_max = 1;         ///< Commands per slot, at most.
+  uint32_t batch_max = 256;       ///< Commands per slot, at most.
   uint32_t batch_bytes_max = 1u << 20; ///< Payload bytes per slot, at most.
   uint32_t pending_max = 100000;  ///< Queued commands, at most.
   bool prevote = true;

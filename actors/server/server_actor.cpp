@@ -16,15 +16,11 @@ namespace cafchat {
 
 acceptor_config acceptor_config_for(const server_params& p, server_id id,
                                     std::shared_ptr<acceptor_storage> storage) {
+  p.validate();
   acceptor_config ac;
+  ac.opts = p.acceptor;
   ac.opts.id = id;
   ac.opts.servers = p.servers;
-  ac.opts.learn_votes = p.learn_votes;
-  ac.opts.probe_ticks = p.retry_ticks;
-  ac.opts.probe_max_ticks = p.timeout_max_ticks;
-  ac.opts.rejoin_lag_max = p.buffer_max;
-  ac.opts.break_accept_rule = p.break_accept_rule;
-  ac.opts.break_rejoin_rule = p.break_rejoin_rule;
   ac.tick_ms = p.tick_ms;
   ac.storage = std::move(storage);
   ac.check_invariants = p.check_invariants;
@@ -34,14 +30,11 @@ acceptor_config acceptor_config_for(const server_params& p, server_id id,
 
 learner_config learner_config_for(const server_params& p, server_id id,
                                   std::shared_ptr<learner_storage> storage) {
+  p.validate();
   learner_config lc;
+  lc.opts = p.learner;
   lc.opts.id = id;
   lc.opts.servers = p.servers;
-  lc.opts.catchup_ticks = p.catchup_ticks;
-  lc.opts.timeout_max_ticks = p.timeout_max_ticks;
-  lc.opts.catchup_max_slots = p.catchup_max_slots;
-  lc.opts.buffer_max = p.buffer_max;
-  lc.opts.check = p.check_invariants;
   lc.tick_ms = p.tick_ms;
   lc.storage = std::move(storage);
   lc.check_invariants = p.check_invariants;
@@ -52,23 +45,14 @@ learner_config learner_config_for(const server_params& p, server_id id,
 
 proposer_config proposer_config_for(const server_params& p, server_id id,
                                     uint64_t incarnation) {
+  p.validate();
   proposer_config pc;
+  pc.opts = p.proposer;
   pc.opts.id = id;
   pc.opts.servers = p.servers;
-  pc.opts.heartbeat_ticks = p.heartbeat_ticks;
-  pc.opts.election_ticks = p.election_ticks;
-  pc.opts.retry_ticks = p.retry_ticks;
-  pc.opts.timeout_max_ticks = p.timeout_max_ticks;
-  pc.opts.window = p.window;
-  pc.opts.batch_max = p.batch_max;
-  pc.opts.batch_bytes_max = p.batch_bytes_max;
-  pc.opts.pending_max = p.pending_max;
-  pc.opts.prevote = p.prevote;
-  pc.opts.break_ballot_rule = p.break_ballot_rule;
-  pc.opts.break_window_rule = p.break_window_rule;
-  pc.opts.break_time_rule = p.break_time_rule;
   // Every incarnation draws other timeouts than the last.
-  pc.opts.seed = p.seed + incarnation * 7919 + id;
+  pc.opts.break_time_rule = p.break_time_rule;
+  pc.opts.seed = p.proposer.seed + incarnation * 7919 + id;
   pc.tick_ms = p.tick_ms;
   pc.check_invariants = p.check_invariants;
   return pc;
@@ -110,7 +94,6 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
   pc.simulator = cfg.simulator;
   pc.peers = cfg.peers;
   pc.learner = info.learner;
-  pc.wall_clock = cfg.wall_clock;
   info.proposer = self->spawn<caf::linked>(proposer_actor, pc);
 
   self->send(info.learner, bind_atom::value, info.proposer, info.acceptor);

@@ -25,7 +25,7 @@ public:
   paxos_group(det_fixture& fx, size_t n, server_params p) : fx_(fx), p_(p) {
     for (server_id id = 1; id <= n; ++id)
       p_.servers.push_back(id);
-    p_.check_invariants = true;
+    p_.set_check_invariants(true);
     monitor_ = std::make_shared<paxos_monitor>(n);
     // CAFCHAT_TRACE=1 prints every event of the group to stderr.
     if (std::getenv("CAFCHAT_TRACE") != nullptr)
@@ -135,14 +135,14 @@ private:
 inline server_params test_params(bool prevote = true) {
   server_params p;
   p.tick_ms = 10;
-  p.heartbeat_ticks = 2;
-  p.election_ticks = 10;
-  p.retry_ticks = 5;
-  p.catchup_ticks = 5;
-  p.window = 8;
-  p.batch_max = 4;
-  p.prevote = prevote;
-  p.seed = 7;
+  p.proposer.heartbeat_ticks = 2;
+  p.proposer.election_ticks = 10;
+  p.set_retry_ticks(5);
+  p.learner.catchup_ticks = 5;
+  p.proposer.window = 8;
+  p.proposer.batch_max = 4;
+  p.proposer.prevote = prevote;
+  p.proposer.seed = 7;
   return p;
 }
 

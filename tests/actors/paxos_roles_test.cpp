@@ -95,7 +95,7 @@ TEST_CASE("paxos: two duelling proposers, in every explored interleaving all "
     det_fixture fx;
     std::mt19937_64 rng{seed};
     auto p = test_params(/*prevote*/ seed % 2 == 0);
-    p.seed = seed;
+    p.proposer.seed = seed;
     paxos_group g{fx, 3, p};
     // Both start at once: phase 1 and phase 2 messages of A and B interleave
     // in a random order chosen by the seed.
@@ -208,7 +208,7 @@ TEST_CASE("paxos: 2f+1 acceptors with f+1 silent choose nothing, and nothing "
 TEST_CASE_METHOD(det_fixture, "paxos: learners learn from a majority of votes "
                               "without waiting for decide (learn = votes)") {
   auto p = test_params();
-  p.learn_votes = true;
+  p.acceptor.learn_votes = true;
   paxos_group g{*this, 3, p};
   g.propose(1, 100, 1, "by votes");
   REQUIRE(run_until(all_learned(g, {1, 2, 3}, 1), 5s));

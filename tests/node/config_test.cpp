@@ -3,8 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <limits>
+#include <map>
+#include <regex>
+#include <sstream>
 
 #include "node/config.hpp"
+#include "node/config_keys.hpp"
 #include "node/options.hpp"
 
 using namespace cafchat;
@@ -24,6 +29,91 @@ bool mentions(const std::string& err, const std::string& what) {
   return err.find(what) != std::string::npos;
 }
 
+std::string read_source(const std::string& path) {
+  std::ifstream in{std::string{CAFCHAT_SOURCE_DIR} + "/" + path};
+  REQUIRE(in);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string name_of(const config_key& k) {
+  return std::string{"["} + k.section + "] " + k.key;
+}
+
+const config_key* find_key(const std::string& section, const std::string& key) {
+  for (auto& k : config_keys())
+    if (section == k.section && key == k.key)
+      return &k;
+  return nullptr;
+}
+
+/// A key of configs/single-host.ini: where, its value, the lines right above
+/// it, and whether it is commented out.
+struct documented_key {
+  int line = 0;
+  std::string section;
+  std::string key;
+  std::string value;
+  std::string comment;
+  bool commented_out = false;
+};
+
+/// A free-form section of configs/single-host.ini, shown commented out.
+struct documented_section {
+  int line = 0;
+  std::string name;
+  std::string comment;
+};
+
+/// Reads single-host.ini's documentation: the comment right above a key
+/// is the paragraph of comment lines ending there (after a blank line, a
+/// line of just ';', a section header or another key); the comment of a
+/// commented-out section is the paragraph right under its header.
+void read_documentation(const std::string& text, std::vector<documented_key>& keys,
+                        std::vector<documented_section>& sections) {
+  static const std::regex header{R"(^(; )?\[(\w+)\]$)"};
+  static const std::regex key_line{R"(^(; )?(\w+) = (.*)$)"};
+  std::istringstream in{text};
+  std::string line;
+  std::string section;
+  std::string paragraph;
+  documented_section* open = nullptr; // a commented-out header's paragraph
+  int lineno = 0;
+  auto end_paragraph = [&] {
+    if (open != nullptr)
+      open->comment = paragraph;
+    open = nullptr;
+    paragraph.clear();
+  };
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::smatch m;
+    if (std::regex_match(line, m, header)) {
+      end_paragraph();
+      section = m[2];
+      if (m[1].matched) {
+        sections.push_back({lineno, section, ""});
+        open = &sections.back();
+      }
+      continue;
+    }
+    bool commented = line.rfind(";", 0) == 0;
+    if (std::regex_match(line, m, key_line)
+        && (!m[1].matched || find_key(section, m[2]) != nullptr)) {
+      keys.push_back({lineno, section, m[2], m[3], paragraph, m[1].matched});
+      paragraph.clear();
+      continue;
+    }
+    if (!commented || line == ";" || line.rfind(";  ", 0) == 0) {
+      end_paragraph(); // blank, a paragraph break, or an indented example
+      continue;
+    }
+    paragraph += (paragraph.empty() ? "" : " ") + line.substr(2);
+  }
+  end_paragraph();
+}
+
 } // namespace
 
 TEST_CASE("config: the shipped configs load") {
@@ -34,11 +124,240 @@ TEST_CASE("config: the shipped configs load") {
     CHECK(c.servers == std::vector<server_id>{1, 2, 3});
     CHECK(c.f == 1);
     CHECK(c.params.max_text_bytes == 4096);
-    CHECK(c.params.heartbeat_ticks == 5);
-    CHECK(c.params.election_ticks == 50);
+    CHECK(c.params.proposer.heartbeat_ticks == 5);
+    CHECK(c.params.proposer.election_ticks == 50);
     CHECK(c.sim.enabled); // on the path, forwarding only
     CHECK(c.sim.drop_probability == 0);
   }
+}
+
+TEST_CASE("config: configs/single-host.ini shows every key as the key table "
+          "defines it") {
+  std::vector<documented_key> keys;
+  std::vector<documented_section> sections;
+  read_documentation(read_source("configs/single-host.ini"), keys, sections);
+  // Where this demo sets other values than the defaults (its comment says so).
+  const std::map<std::string, std::string> demo_values = {
+    {"[simulator] enabled", "true"},
+  };
+  std::map<std::string, int> seen;
+  size_t last_row = 0;
+  for (auto& d : keys) {
+    INFO("configs/single-host.ini:" << d.line << ": [" << d.section << "] "
+                                    << d.key);
+    auto k = find_key(d.section, d.key);
+    REQUIRE(k != nullptr);
+    CHECK(seen[name_of(*k)]++ == 0);
+    auto row = static_cast<size_t>(k - config_keys().data());
+    CHECK(row >= last_row); // in the table's order
+    last_row = row;
+    CHECK(d.comment == k->help);
+    if (d.commented_out) {
+      // Only a key whose default is empty (which no file can write).
+      REQUIRE(k->default_value != nullptr);
+      CHECK(std::string{k->default_value}.empty());
+    } else if (auto demo = demo_values.find(name_of(*k));
+               demo != demo_values.end()) {
+      CHECK(d.value == demo->second);
+      CHECK(d.value != k->default_value);
+    } else if (k->default_value != nullptr) {
+      CHECK(d.value == k->default_value);
+    }
+  }
+  for (auto& k : config_keys()) {
+    INFO(name_of(k));
+    CHECK(seen.count(name_of(k)) == 1);
+  }
+  for (auto& s : config_sections()) {
+    INFO("[" << s.name << "]");
+    auto d = std::find_if(sections.begin(), sections.end(),
+                          [&](auto& x) { return x.name == s.name; });
+    REQUIRE(d != sections.end());
+    CHECK(d->comment == s.help);
+  }
+  CHECK(sections.size() == config_sections().size());
+}
+
+TEST_CASE("config: docs/operations.md lists every key as the key table has it") {
+  auto doc = read_source("docs/operations.md");
+  // On failure: build/bin/caf-config-doc --update docs/operations.md
+  CHECK(with_config_keys(doc) == doc);
+  CHECK(mentions(doc, "| `[paxos] heartbeat_ms` | `50` | 1 to 60000 ms |"));
+  CHECK_THROWS_AS(with_config_keys("no markers"), std::invalid_argument);
+}
+
+TEST_CASE("config: docs/web.md gives the [web] keys' defaults of the key "
+          "table") {
+  std::istringstream doc{read_source("docs/web.md")};
+  static const std::regex row{R"(^\| `(\w+)` \| ([^|]*) \|.*)"};
+  std::string line;
+  bool limits = false;
+  int rows = 0;
+  while (std::getline(doc, line)) {
+    if (line.rfind("## ", 0) == 0)
+      limits = line.rfind("## Limits (`[web]`", 0) == 0;
+    std::smatch m;
+    if (!limits || !std::regex_match(line, m, row))
+      continue;
+    INFO(line);
+    auto k = find_key("web", m[1]);
+    REQUIRE(k != nullptr);
+    std::string def = m[2];
+    CHECK((def == "(none)" ? std::string{} : def) == k->default_value);
+    ++rows;
+  }
+  CHECK(rows == 5);
+}
+
+TEST_CASE("config: every key refuses values it does not take, naming it") {
+  for (auto& k : config_keys()) {
+    INFO(name_of(k));
+    using whole32 = uint32_t* (*)(node_config&);
+    using whole64 = uint64_t* (*)(node_config&);
+    using whole_setter = void (*)(node_config&, uint64_t);
+    using number = double* (*)(node_config&);
+    std::vector<std::string> bad;
+    if (!k.choices.empty())
+      bad = {"bogus"};
+    if (std::holds_alternative<bool* (*)(node_config&)>(k.target)
+        || std::holds_alternative<void (*)(node_config&, bool)>(k.target))
+      bad = {"maybe"};
+    if (std::holds_alternative<whole32>(k.target)
+        || std::holds_alternative<whole64>(k.target)
+        || std::holds_alternative<whole_setter>(k.target)
+        || std::holds_alternative<number>(k.target)) {
+      bad = {"ten", std::to_string(k.max) + "1"};
+      if (k.min > 0)
+        bad.push_back(std::to_string(k.min - 1));
+    }
+    if (k.check != nullptr)
+      bad.push_back("-1");
+    // Free text (paths) takes anything.
+    CHECK((!bad.empty() || k.values() == "path"));
+    bool is_f = std::string{k.section} == "cluster" && std::string{k.key} == "f";
+    for (auto& v : bad) {
+      INFO("value " << v);
+      std::string text = std::string{"["} + k.section + "]\n";
+      if (std::string{k.section} != "cluster")
+        text = "[cluster]\nf = 1\n" + text;
+      else if (!is_f)
+        text += "f = 1\n";
+      text += std::string{k.key} + " = " + v + "\n";
+      auto line = std::count(text.begin(), text.end(), '\n');
+      CHECK(mentions(error_of(text), "test.ini:" + std::to_string(line) + ": "
+                                       + name_of(k) + ": "));
+    }
+  }
+}
+
+TEST_CASE("config: whole-number keys fit their fields") {
+  for (auto& k : config_keys()) {
+    INFO(name_of(k));
+    CHECK(k.min <= k.max);
+    if (std::holds_alternative<uint32_t* (*)(node_config&)>(k.target))
+      CHECK(k.max <= std::numeric_limits<uint32_t>::max());
+    if (std::holds_alternative<double* (*)(node_config&)>(k.target))
+      CHECK(k.max <= 1); // probabilities
+    if (std::holds_alternative<void (*)(node_config&, uint64_t)>(k.target))
+      CHECK(k.max <= std::numeric_limits<uint32_t>::max() / 1000);
+  }
+}
+
+TEST_CASE("config: the roles' own defaults are a default configuration's") {
+  auto c = parse_config("[cluster]\nf = 1\n", "x");
+  server_params d;
+  auto& p = c.params;
+  CHECK(p.tick_ms == d.tick_ms);
+  CHECK(p.max_text_bytes == d.max_text_bytes);
+  CHECK(p.history_chunk == d.history_chunk);
+  CHECK(p.check_invariants == d.check_invariants);
+  CHECK(p.proposer.heartbeat_ticks == d.proposer.heartbeat_ticks);
+  CHECK(p.proposer.election_ticks == d.proposer.election_ticks);
+  CHECK(p.proposer.retry_ticks == d.proposer.retry_ticks);
+  CHECK(p.proposer.timeout_max_ticks == d.proposer.timeout_max_ticks);
+  CHECK(p.proposer.window == d.proposer.window);
+  CHECK(p.proposer.batch_max == d.proposer.batch_max);
+  CHECK(p.proposer.batch_bytes_max == d.proposer.batch_bytes_max);
+  CHECK(p.proposer.pending_max == d.proposer.pending_max);
+  CHECK(p.proposer.prevote == d.proposer.prevote);
+  CHECK(p.proposer.seed == d.proposer.seed);
+  CHECK(p.acceptor.learn_votes == d.acceptor.learn_votes);
+  CHECK(p.acceptor.probe_ticks == d.acceptor.probe_ticks);
+  CHECK(p.acceptor.probe_max_ticks == d.acceptor.probe_max_ticks);
+  CHECK(p.acceptor.rejoin_lag_max == d.acceptor.rejoin_lag_max);
+  CHECK(p.learner.catchup_ticks == d.learner.catchup_ticks);
+  CHECK(p.learner.timeout_max_ticks == d.learner.timeout_max_ticks);
+  CHECK(p.learner.catchup_max_slots == d.learner.catchup_max_slots);
+  CHECK(p.learner.buffer_max == d.learner.buffer_max);
+  CHECK(p.learner.check == d.learner.check);
+  CHECK_NOTHROW(d.validate());
+  web_settings w;
+  CHECK(c.web.listen == w.listen);
+  CHECK(c.web.max_frame_bytes == w.max_frame_bytes);
+  CHECK(c.web.max_message_bytes == w.max_message_bytes);
+  CHECK(c.web.max_connections == w.max_connections);
+  CHECK(c.web.rate_per_s == w.rate_per_s);
+  // sim_options' own defaults are a simulator that adds no delay (the
+  // simulator's tests rely on it); a configured one delays 1-5 ms.
+  sim_options s;
+  CHECK(c.sim.enabled == s.enabled);
+  CHECK(c.sim.seed == s.seed);
+  CHECK(c.sim.drop_probability == s.drop_probability);
+  CHECK(c.sim.duplicate_probability == s.duplicate_probability);
+  CHECK(c.sim.omission == s.omission);
+  CHECK(c.sim.rotation_min_ms == s.rotation_min_ms);
+  CHECK(c.sim.rotation_max_ms == s.rotation_max_ms);
+}
+
+TEST_CASE("config: milliseconds become ticks, rounded up, in every role that "
+          "follows them") {
+  auto c = parse_config("[cluster]\nf = 1\n[paxos]\ntick_ms = 20\n"
+                        "heartbeat_ms = 50\nelection_timeout_ms = 400\n"
+                        "retry_ms = 60\ncatchup_ms = 70\n"
+                        "timeout_max_ms = 2000\nbuffer_max = 100\n"
+                        "check_invariants = true\nlearn = votes\n",
+                        "x");
+  auto& p = c.params;
+  CHECK(p.servers == std::vector<server_id>{1, 2, 3});
+  CHECK(p.proposer.heartbeat_ticks == 3);
+  CHECK(p.proposer.election_ticks == 20);
+  CHECK(p.proposer.retry_ticks == 3);
+  CHECK(p.acceptor.probe_ticks == 3);
+  CHECK(p.learner.catchup_ticks == 4);
+  CHECK(p.proposer.timeout_max_ticks == 100);
+  CHECK(p.acceptor.probe_max_ticks == 100);
+  CHECK(p.learner.timeout_max_ticks == 100);
+  CHECK(p.learner.buffer_max == 100);
+  CHECK(p.acceptor.rejoin_lag_max == 100);
+  CHECK(p.check_invariants);
+  CHECK(p.learner.check);
+  CHECK(p.acceptor.learn_votes);
+  CHECK_NOTHROW(p.validate());
+  // A setting several roles follow, set in one role only, is caught.
+  p.acceptor.probe_ticks = 7;
+  CHECK_THROWS_AS(p.validate(), std::logic_error);
+}
+
+TEST_CASE("config: validate() names the section and the keys to blame") {
+  auto c = parse_config("[cluster]\nf = 1\n", "x");
+  c.heartbeat_ms = 600;
+  try {
+    c.validate();
+    FAIL("no error");
+  } catch (config_key_error& e) {
+    CHECK(e.section == "paxos");
+    CHECK(e.keys == std::vector<std::string>{"heartbeat_ms",
+                                             "election_timeout_ms"});
+    CHECK(mentions(e.what(), "[paxos] heartbeat_ms: heartbeat_ms (600) must "
+                             "be shorter than election_timeout_ms (500)"));
+  }
+  // In a file, the first of those keys that it sets is blamed, on its line.
+  CHECK(mentions(error_of("[cluster]\nf = 1\n[paxos]\nwindow = 64\n"
+                          "election_timeout_ms = 40\n"),
+                 "test.ini:5: [paxos] election_timeout_ms: heartbeat_ms (50)"));
+  CHECK(mentions(error_of("[cluster]\nf = 1\n[paxos]\nwindow = 8192\n"),
+                 "test.ini:4: [paxos] window: buffer_max (4096) must be at "
+                 "least window (8192)"));
 }
 
 TEST_CASE("config: f decides the number of servers") {

@@ -141,7 +141,7 @@ void run_chat(const std::string& config_file, uint64_t per_client,
   // Nothing is lost here, so nothing needs the repair paths: a learner's
   // catch-up and a client's resend would only hide a stall (and did hide the
   // one above, as seconds-long pauses). Turn them off in effect.
-  cfg.params.catchup_ticks = 100000000;
+  cfg.params.learner.catchup_ticks = 100000000;
   cfg.client_retry_ms = 600000;
   caf::actor_system_config sys_cfg;
   configure_runtime(sys_cfg, cfg);

@@ -482,7 +482,7 @@ TEST_CASE_METHOD(det_fixture, "chat: prior system 000's regime (delays of 1 s "
   harness_options o;
   o.servers = 3;
   o.params = server_params{}; // the defaults of configs/single-host.ini
-  o.params.check_invariants = true;
+  o.params.set_check_invariants(true);
   o.client_retry_ms = 1000;
   o.simulator = true;
   o.sim.seed = 0;

@@ -310,14 +310,14 @@ private:
 inline server_params sim_params() {
   server_params p;
   p.tick_ms = 10;
-  p.heartbeat_ticks = 3;
-  p.election_ticks = 15;
-  p.retry_ticks = 5;
-  p.catchup_ticks = 5;
-  p.window = 8;
-  p.batch_max = 8;
-  p.check_invariants = true;
-  p.seed = 11;
+  p.proposer.heartbeat_ticks = 3;
+  p.proposer.election_ticks = 15;
+  p.set_retry_ticks(5);
+  p.learner.catchup_ticks = 5;
+  p.proposer.window = 8;
+  p.proposer.batch_max = 8;
+  p.set_check_invariants(true);
+  p.proposer.seed = 11;
   return p;
 }
 

@@ -118,15 +118,15 @@ private:
 /// What breaking a rule means for the run's parameters.
 void break_rule(const std::string& rule, server_params& p) {
   if (rule == "accept")
-    p.break_accept_rule = true;
+    p.acceptor.break_accept_rule = true;
   else if (rule == "rejoin")
-    p.break_rejoin_rule = true;
+    p.acceptor.break_rejoin_rule = true;
   else if (rule == "ballot")
-    p.break_ballot_rule = true;
+    p.proposer.break_ballot_rule = true;
   else if (rule == "sync")
     p.break_sync_rule = true;
   else if (rule == "window")
-    p.break_window_rule = true;
+    p.proposer.break_window_rule = true;
   else if (rule == "withdraw")
     p.break_withdraw_rule = true;
   else if (rule == "time")
@@ -138,20 +138,21 @@ void break_rule(const std::string& rule, server_params& p) {
 void draw_params(const sim_run_options& o, dice& d, plan& p) {
   auto& c = p.cluster;
   c.params = sim_params();
-  c.params.seed = o.seed;
-  c.params.learn_votes = d.chance(0.3);
-  c.params.prevote = d.chance(0.5);
-  c.params.window = static_cast<uint32_t>(d.between(1, 8));
-  c.params.batch_max = static_cast<uint32_t>(d.between(1, 8));
+  auto& proposer = c.params.proposer;
+  proposer.seed = o.seed;
+  c.params.acceptor.learn_votes = d.chance(0.3);
+  proposer.prevote = d.chance(0.5);
+  proposer.window = static_cast<uint32_t>(d.between(1, 8));
+  proposer.batch_max = static_cast<uint32_t>(d.between(1, 8));
   // Tiny buffers and queues now and then: a learner that holds no more than
   // the window, a proposer that queues only a few commands.
-  c.params.buffer_max = d.chance(0.3)
-                          ? c.params.window
-                          : c.params.window
-                              + static_cast<uint32_t>(d.between(0, 16));
+  c.params.set_buffer_max(d.chance(0.3)
+                            ? proposer.window
+                            : proposer.window
+                                + static_cast<uint32_t>(d.between(0, 16)));
   if (d.chance(0.2))
-    c.params.pending_max = static_cast<uint32_t>(d.between(1, 8));
-  c.params.check_invariants = o.broken_rule.empty();
+    proposer.pending_max = static_cast<uint32_t>(d.between(1, 8));
+  c.params.set_check_invariants(o.broken_rule.empty());
   break_rule(o.broken_rule, c.params);
   // Clients that take longer messages than some servers do: they learn the
   // cluster's limit from the balancer, but a server may have a smaller one.
@@ -566,7 +567,7 @@ sim_run_result run_simulation(const sim_run_options& o) {
   // Every message must be in within a bound: a minute, plus, with a tiny
   // proposer queue, the resend rounds the backlog needs (each round gets
   // about pending_max commands in).
-  auto rounds = r.messages / std::max<uint64_t>(1, p.cluster.params.pending_max);
+  auto rounds = r.messages / std::max<uint64_t>(1, p.cluster.params.proposer.pending_max);
   auto limit = 60s + std::chrono::milliseconds(2 * rounds
                                                * p.cluster.client_retry_ms);
   if (p.slow) // elections and decisions take a few one-way delays each
