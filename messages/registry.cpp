@@ -38,6 +38,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<register_server>("cafchat::register_server");
   cfg.add_message_type<assign_request>("cafchat::assign_request");
   cfg.add_message_type<assignment>("cafchat::assignment");
+  cfg.add_message_type<server_role>("cafchat::server_role");
+  cfg.add_message_type<acceptor_status>("cafchat::acceptor_status");
   cfg.add_message_type<server_status>("cafchat::server_status");
   cfg.add_message_type<client_placement>("cafchat::client_placement");
   cfg.add_message_type<cluster_view>("cafchat::cluster_view");

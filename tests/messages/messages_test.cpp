@@ -16,6 +16,7 @@
 #include "caf/binary_serializer.hpp"
 #include "caf/event_based_actor.hpp"
 
+#include "actors/client/client_actor.hpp"
 #include "actors/common/peer_links.hpp"
 #include "actors/simulator/simulator.hpp"
 #include "messages/client.hpp"
@@ -277,15 +278,18 @@ TEST_CASE_METHOD(fixture, "messages: every client message survives a round trip"
 }
 
 TEST_CASE_METHOD(fixture, "messages: every control message survives a round trip") {
-  check(server_status{2, true, "leader", {3, 2}, 2, 40, 39, 120, 4, "voting",
-                      "", 120, 2});
-  check(server_status{1, true, "follower", {3, 2}, 2, 0, 12, 5, 0, "rejoining",
+  check(server_status{2, true, server_role::leader, {3, 2}, 2, 40, 39, 120, 4,
+                      acceptor_status::voting, "", 120, 2});
+  check(server_status{1, true, server_role::follower, {3, 2}, 2, 0, 12, 5, 0,
+                      acceptor_status::rejoining,
                       "storage is new: waiting for 2 voting peers to answer",
                       0});
+  check(server_status{3, true, server_role::sequencer, {}, 0, 0, 0, 0, 0,
+                      acceptor_status::unknown, "", 0, 0});
   check(client_placement{42, "alice", 2});
   check(cluster_view{true,
-                     {server_status{1, false, "down", {}, 0, 0, 0, 0, 0, "",
-                                    "", 0}},
+                     {server_status{1, false, server_role::down, {}, 0, 0, 0,
+                                    0, 0, acceptor_status::unknown, "", 0}},
                      {client_placement{42, "alice", 2}}});
   check(operator_command{operator_action::restart, 3});
   check(operator_command{operator_action::wipe, 2});
@@ -466,4 +470,52 @@ TEST_CASE_METHOD(fixture, "messages: peer links and the fault simulator read "
   CHECK(type_name_of(caf::make_message(ballot{1, 2})) == "other");
   CHECK(phase_of(caf::make_message(ballot{1, 2})) == msg_phase::none);
   CHECK(type_name_of(caf::make_message(prepare{}, prepare{})) == "other");
+}
+
+// -- closed sets: enums inside, the same text as ever at the edges -------------
+
+TEST_CASE("messages: roles, acceptor states, operator actions and notice "
+          "kinds show as the text the JSON lines always had") {
+  const std::vector<std::pair<server_role, std::string>> roles{
+    {server_role::follower, "follower"},
+    {server_role::precandidate, "precandidate"},
+    {server_role::candidate, "candidate"},
+    {server_role::leader, "leader"},
+    {server_role::down, "down"},
+    {server_role::unregistered, "unregistered"},
+    {server_role::unreachable, "unreachable"},
+    {server_role::sequencer, "sequencer"},
+  };
+  for (auto& [x, text] : roles)
+    CHECK(to_string(x) == text);
+  const std::vector<std::pair<acceptor_status, std::string>> acceptors{
+    {acceptor_status::unknown, ""},
+    {acceptor_status::voting, "voting"},
+    {acceptor_status::rejoining, "rejoining"},
+  };
+  for (auto& [x, text] : acceptors)
+    CHECK(to_string(x) == text);
+  const std::vector<std::pair<operator_action, std::string>> actions{
+    {operator_action::kill, "kill"},
+    {operator_action::restart, "restart"},
+    {operator_action::skip_slot, "skip_slot"},
+    {operator_action::wipe, "wipe"},
+  };
+  for (auto& [x, text] : actions) {
+    CHECK(to_string(x) == text);
+    CHECK(operator_action_from(text) == x);
+  }
+  CHECK_FALSE(operator_action_from("Kill"));
+  CHECK_FALSE(operator_action_from(""));
+  const std::vector<std::pair<notice_kind, std::string>> notices{
+    {notice_kind::connected, "connected"},
+    {notice_kind::waiting, "waiting"},
+    {notice_kind::withdrawn, "withdrawn"},
+    {notice_kind::gap, "gap"},
+    {notice_kind::server_lost, "server_lost"},
+    {notice_kind::rejected, "rejected"},
+    {notice_kind::reroute, "reroute"},
+  };
+  for (auto& [x, text] : notices)
+    CHECK(to_string(x) == text);
 }
