@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "caf/actor.hpp"
@@ -107,18 +109,78 @@ typename Inspector::result_type inspect(Inspector& f, assignment& x) {
   return f(x.server, x.max_text_bytes);
 }
 
+// -- closed sets, as text only at the edges -----------------------------------
+//
+// Roles, acceptor states and operator actions are enums inside the code; each
+// has a `to_string` giving the text that the JSON lines, the status table and
+// the web console show (an interface: keep it).
+
+/// What a server is, for `/status`: its proposer's role while it runs, else
+/// why nobody can tell.
+enum class server_role : uint8_t {
+  follower = 0,     ///< The proposer's role (actors/proposer/proposer_core.hpp).
+  precandidate = 1,
+  candidate = 2,
+  leader = 3,
+  down = 4,         ///< Crashed (/kill, /wipe): its host answers for it.
+  unregistered = 5, ///< Configured, but it never registered with the balancer.
+  unreachable = 6,  ///< Registered, but its host did not answer.
+  sequencer = 7,    ///< caf-bench's baseline: one server, no replication.
+};
+
+inline const char* to_string(server_role x) {
+  switch (x) {
+    case server_role::follower:
+      return "follower";
+    case server_role::precandidate:
+      return "precandidate";
+    case server_role::candidate:
+      return "candidate";
+    case server_role::leader:
+      return "leader";
+    case server_role::down:
+      return "down";
+    case server_role::unregistered:
+      return "unregistered";
+    case server_role::unreachable:
+      return "unreachable";
+    case server_role::sequencer:
+      return "sequencer";
+  }
+  return "?";
+}
+
+/// Whether a server's acceptor votes, for `/status`.
+enum class acceptor_status : uint8_t {
+  unknown = 0,   ///< The server is down; shown as "".
+  voting = 1,    ///< It promises and accepts.
+  rejoining = 2, ///< Its storage was lost; it does not vote until it rejoined.
+};
+
+inline const char* to_string(acceptor_status x) {
+  switch (x) {
+    case acceptor_status::unknown:
+      return "";
+    case acceptor_status::voting:
+      return "voting";
+    case acceptor_status::rejoining:
+      return "rejoining";
+  }
+  return "?";
+}
+
 /// What a server reports about itself for `/status`.
 struct server_status {
   server_id id = 0;
   bool alive = false;
-  std::string role; ///< "leader", "candidate", "follower", ... or "down".
+  server_role role = server_role::down;
   ballot bal;       ///< Highest ballot the proposer knows.
   server_id leader = 0;
   uint64_t chosen_upto = 0;    ///< Proposer's contiguous chosen prefix.
   uint64_t delivered_upto = 0; ///< Learner's applied prefix.
   uint64_t history_size = 0;   ///< Chat messages in the history.
   uint32_t sessions = 0;       ///< Clients on this server.
-  std::string acceptor;        ///< "voting" or "rejoining" ("" when down).
+  acceptor_status acceptor = acceptor_status::unknown;
   std::string waiting;         ///< Why a rejoining acceptor does not vote yet.
   uint64_t timeout_ms = 0;     ///< Round trip a majority answers within.
   uint32_t peers = 0; ///< Other servers whose roles this one can address.
@@ -163,6 +225,29 @@ enum class operator_action : uint8_t {
   wipe = 3,      ///< Crash the server and lose its storage (a dead disk);
                  ///< /restart then rejoins with new, empty storage.
 };
+
+inline const char* to_string(operator_action x) {
+  switch (x) {
+    case operator_action::kill:
+      return "kill";
+    case operator_action::restart:
+      return "restart";
+    case operator_action::skip_slot:
+      return "skip_slot";
+    case operator_action::wipe:
+      return "wipe";
+  }
+  return "?";
+}
+
+/// The action `to_string` names `text` (the web console's "op" requests).
+inline std::optional<operator_action> operator_action_from(std::string_view text) {
+  for (auto x : {operator_action::kill, operator_action::restart,
+                 operator_action::skip_slot, operator_action::wipe})
+    if (text == to_string(x))
+      return x;
+  return std::nullopt;
+}
 
 struct operator_command {
   operator_action action = operator_action::kill;

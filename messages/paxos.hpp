@@ -6,19 +6,64 @@
 //
 // This header deliberately includes nothing from CAF: the protocol cores in
 // actors/ use these types and stay framework-free. Each struct is followed by
-// its `inspect` overload, which CAF finds by ADL when it serializes a message;
-// every type is registered once, in messages/registry.cpp.
+// its `inspect` overload, which CAF finds by ADL when it serializes a message,
+// and each peer message also by its `peer_traits` (its name, the role that
+// receives it, its phase). The list `peer_messages` at the end names every
+// peer message once; the core outputs' variant (actors/common/outgoing.hpp),
+// the CAF registration (messages/registry.cpp), the fault simulator's phase
+// and name lookup (actors/simulator/simulator.cpp) and the peer links'
+// routing (actors/common/peer_links.cpp) are all derived from it.
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace cafchat {
 
 /// Identifies a server (1..n). 0 means "none" or "every server".
 using server_id = uint32_t;
+
+/// The roles of a server, as receivers of peer messages.
+enum class role : uint8_t { acceptor, proposer, learner };
+
+/// The Paxos phase of a peer message. The fault simulator's per-server rules
+/// delay messages by phase (see server_rule in
+/// actors/simulator/sim_options.hpp); the letters are the rules' own.
+enum class msg_phase : char {
+  none = 0,      ///< Heartbeats, prevotes, forwards, catch-up, state queries.
+  prepare = 'p', ///< Phase 1: prepare, promise, nack of a prepare, rejoin.
+  accept = 'a',  ///< Phase 2: accept, accepted, learn, nack of an accept.
+  commit = 'c',  ///< decide.
+};
+
+/// What the code that routes, registers and logs peer messages needs to know
+/// about a peer message type `T`, declared beside its struct:
+///
+///   static constexpr std::string_view name;   // "prepare": log, registry
+///   static constexpr role receiver;           // the role that handles it
+///   static constexpr msg_phase phase(const T&); // for the fault simulator
+///
+/// There is no general definition: a type in `peer_messages` without its
+/// traits does not compile.
+template <class T>
+struct peer_traits;
+
+/// Declares the traits of a peer message whose phase does not depend on its
+/// content, e.g. CAFCHAT_PEER_MESSAGE(prepare, acceptor, prepare).
+#define CAFCHAT_PEER_MESSAGE(type, receiver_role, message_phase)              \
+  template <>                                                                  \
+  struct peer_traits<type> {                                                   \
+    static constexpr std::string_view name = #type;                            \
+    static constexpr role receiver = role::receiver_role;                      \
+    static constexpr msg_phase phase(const type&) {                            \
+      return msg_phase::message_phase;                                         \
+    }                                                                          \
+  }
 
 /// "1, 2, 3": server ids for messages to people.
 inline std::string id_list(const std::vector<server_id>& ids) {
@@ -163,6 +208,8 @@ typename Inspector::result_type inspect(Inspector& f, prepare& x) {
   return f(x.bal, x.first_slot, x.sent);
 }
 
+CAFCHAT_PEER_MESSAGE(prepare, acceptor, prepare);
+
 /// Phase 1b, acceptor -> proposer `bal.node`: the acceptor promised `bal`
 /// and reports every slot >= `first_slot` it has accepted (a slot reported
 /// at `chosen_ballot()` is known to be chosen with that value).
@@ -187,6 +234,8 @@ typename Inspector::result_type inspect(Inspector& f, promise& x) {
   return f(x.bal, x.from, x.first_slot, x.accepted, x.epoch, x.epochs, x.echo);
 }
 
+CAFCHAT_PEER_MESSAGE(promise, proposer, prepare);
+
 // -- phase 2 -----------------------------------------------------------------
 
 /// Phase 2a, proposer -> every acceptor: accept `val` in `slot` at `bal`.
@@ -202,6 +251,8 @@ typename Inspector::result_type inspect(Inspector& f, accept& x) {
   return f(x.bal, x.slot, x.val, x.sent);
 }
 
+CAFCHAT_PEER_MESSAGE(accept, acceptor, accept);
+
 /// Phase 2b, acceptor -> proposer `bal.node`: `slot` accepted at `bal`.
 struct accepted {
   ballot bal;
@@ -214,6 +265,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, accepted& x) {
   return f(x.bal, x.slot, x.from, x.echo);
 }
+
+CAFCHAT_PEER_MESSAGE(accepted, proposer, accept);
 
 /// Acceptor -> proposer: the request at `rejected` lost to the higher ballot
 /// `promised`. `slot` is 0 for a rejected prepare.
@@ -229,6 +282,16 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, nack& x) {
   return f(x.rejected, x.promised, x.slot, x.from, x.echo);
 }
+
+/// A nack belongs to the phase of the request it refuses.
+template <>
+struct peer_traits<nack> {
+  static constexpr std::string_view name = "nack";
+  static constexpr role receiver = role::proposer;
+  static constexpr msg_phase phase(const nack& x) {
+    return x.slot == 0 ? msg_phase::prepare : msg_phase::accept;
+  }
+};
 
 // -- learning ----------------------------------------------------------------
 
@@ -253,6 +316,8 @@ typename Inspector::result_type inspect(Inspector& f, decide& x) {
   return f(x.slot, x.val, x.bal, x.bare);
 }
 
+CAFCHAT_PEER_MESSAGE(decide, learner, commit);
+
 /// Acceptor -> learners: the acceptor accepted `val` in `slot` at `bal`.
 /// Always to its own server's learner (which then needs only a bare
 /// decide); with `learn = votes` to every learner, and a learner that counts
@@ -269,6 +334,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, learn& x) {
   return f(x.bal, x.slot, x.from, x.val);
 }
+
+CAFCHAT_PEER_MESSAGE(learn, learner, accept);
 
 // -- leader liveness ---------------------------------------------------------
 
@@ -288,6 +355,8 @@ typename Inspector::result_type inspect(Inspector& f, heartbeat& x) {
   return f(x.bal, x.from, x.chosen_upto, x.sent, x.interval);
 }
 
+CAFCHAT_PEER_MESSAGE(heartbeat, proposer, none);
+
 /// Proposer -> leader: answer to a heartbeat. `bal` is the highest ballot the
 /// follower knows; a stale leader steps down on seeing a higher one.
 struct heartbeat_reply {
@@ -301,6 +370,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat_reply& x) {
   return f(x.bal, x.from, x.chosen_upto, x.echo);
 }
+
+CAFCHAT_PEER_MESSAGE(heartbeat_reply, proposer, none);
 
 /// Would-be candidate -> every proposer: "may I start phase 1 with a round
 /// above `round`?" Granted only by a proposer that has not heard from a live
@@ -318,6 +389,8 @@ typename Inspector::result_type inspect(Inspector& f, prevote_request& x) {
   return f(x.from, x.round, x.chosen_upto, x.sent);
 }
 
+CAFCHAT_PEER_MESSAGE(prevote_request, proposer, none);
+
 struct prevote_reply {
   server_id from = 0;
   uint64_t round = 0;
@@ -330,6 +403,8 @@ typename Inspector::result_type inspect(Inspector& f, prevote_reply& x) {
   return f(x.from, x.round, x.granted, x.echo);
 }
 
+CAFCHAT_PEER_MESSAGE(prevote_reply, proposer, none);
+
 /// Proposer -> leader's proposer: client commands to order. `from` is the
 /// forwarding server.
 struct forward {
@@ -341,6 +416,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward& x) {
   return f(x.from, x.commands);
 }
+
+CAFCHAT_PEER_MESSAGE(forward, proposer, none);
 
 // -- acceptor recovery -------------------------------------------------------
 //
@@ -362,6 +439,8 @@ typename Inspector::result_type inspect(Inspector& f, state_query& x) {
   return f(x.from, x.incarnation);
 }
 
+CAFCHAT_PEER_MESSAGE(state_query, acceptor, none);
+
 /// Acceptor -> the asking acceptor.
 struct state_reply {
   server_id from = 0;
@@ -379,6 +458,8 @@ typename Inspector::result_type inspect(Inspector& f, state_reply& x) {
            x.delivered_upto, x.recovered_floor);
 }
 
+CAFCHAT_PEER_MESSAGE(state_reply, acceptor, none);
+
 /// Rejoining acceptor -> every other acceptor: a phase 1 of its own. "Promise
 /// `bal`, record that my storage is now at `epoch`, and report every slot
 /// from `first_slot` on that you accepted."
@@ -393,6 +474,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rejoin_prepare& x) {
   return f(x.from, x.epoch, x.bal, x.first_slot);
 }
+
+CAFCHAT_PEER_MESSAGE(rejoin_prepare, acceptor, prepare);
 
 /// Acceptor -> the rejoining acceptor. With `ok` the replier promised `bal`,
 /// recorded `epoch` as the asker's, and reports its accepted slots from the
@@ -418,6 +501,8 @@ typename Inspector::result_type inspect(Inspector& f, rejoin_reply& x) {
            x.learn_upto, x.accepted, x.epochs);
 }
 
+CAFCHAT_PEER_MESSAGE(rejoin_reply, acceptor, prepare);
+
 // -- catch-up ----------------------------------------------------------------
 
 /// Learner -> peer learner: send me the chosen values of up to `max_slots`
@@ -434,6 +519,8 @@ typename Inspector::result_type inspect(Inspector& f, catchup_request& x) {
   return f(x.from, x.first_slot, x.max_slots, x.sent);
 }
 
+CAFCHAT_PEER_MESSAGE(catchup_request, learner, none);
+
 /// Learner -> learner: chosen values, in slot order, contiguous from the
 /// requested slot; `chosen_upto` is the sender's contiguous chosen prefix.
 struct catchup_reply {
@@ -447,5 +534,50 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, catchup_reply& x) {
   return f(x.from, x.slots, x.chosen_upto, x.echo);
 }
+
+CAFCHAT_PEER_MESSAGE(catchup_reply, learner, none);
+
+// -- every peer message, once ------------------------------------------------
+
+template <class... Ts>
+struct type_list {};
+
+template <class T>
+struct type_tag {
+  using type = T;
+};
+
+/// Calls `f(type_tag<T>{})` for every type `T` of the list, in order.
+template <class F, class... Ts>
+constexpr void for_each_type(type_list<Ts...>, F&& f) {
+  (f(type_tag<Ts>{}), ...);
+}
+
+/// Every message one server's role sends to another's. A new peer message is
+/// a struct with its inspect and peer_traits above, and an entry here.
+using peer_messages
+  = type_list<prepare, promise, accept, accepted, nack, decide, learn,
+              heartbeat, heartbeat_reply, prevote_request, prevote_reply,
+              forward, catchup_request, catchup_reply, state_query,
+              state_reply, rejoin_prepare, rejoin_reply>;
+
+template <class T, class = void>
+struct has_peer_traits : std::false_type {};
+
+template <class T>
+struct has_peer_traits<
+  T, std::void_t<decltype(peer_traits<T>::name),
+                 decltype(peer_traits<T>::receiver),
+                 decltype(peer_traits<T>::phase(std::declval<const T&>()))>>
+  : std::true_type {};
+
+template <class... Ts>
+constexpr bool all_have_peer_traits(type_list<Ts...>) {
+  return (has_peer_traits<Ts>::value && ...);
+}
+
+static_assert(all_have_peer_traits(peer_messages{}),
+              "every type in peer_messages needs its peer_traits (name, "
+              "receiver, phase) beside its struct");
 
 } // namespace cafchat

@@ -18,24 +18,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<command>("cafchat::command");
   cfg.add_message_type<value>("cafchat::value");
   cfg.add_message_type<accepted_slot>("cafchat::accepted_slot");
-  cfg.add_message_type<prepare>("cafchat::prepare");
-  cfg.add_message_type<promise>("cafchat::promise");
-  cfg.add_message_type<accept>("cafchat::accept");
-  cfg.add_message_type<accepted>("cafchat::accepted");
-  cfg.add_message_type<nack>("cafchat::nack");
-  cfg.add_message_type<decide>("cafchat::decide");
-  cfg.add_message_type<learn>("cafchat::learn");
-  cfg.add_message_type<heartbeat>("cafchat::heartbeat");
-  cfg.add_message_type<heartbeat_reply>("cafchat::heartbeat_reply");
-  cfg.add_message_type<prevote_request>("cafchat::prevote_request");
-  cfg.add_message_type<prevote_reply>("cafchat::prevote_reply");
-  cfg.add_message_type<forward>("cafchat::forward");
-  cfg.add_message_type<catchup_request>("cafchat::catchup_request");
-  cfg.add_message_type<catchup_reply>("cafchat::catchup_reply");
-  cfg.add_message_type<state_query>("cafchat::state_query");
-  cfg.add_message_type<state_reply>("cafchat::state_reply");
-  cfg.add_message_type<rejoin_prepare>("cafchat::rejoin_prepare");
-  cfg.add_message_type<rejoin_reply>("cafchat::rejoin_reply");
+  // Every peer message, under its traits' name.
+  for_each_type(peer_messages{}, [&cfg](auto tag) {
+    using type = typename decltype(tag)::type;
+    cfg.add_message_type<type>(peer_type_name<type>());
+  });
   // client.hpp
   cfg.add_message_type<submit>("cafchat::submit");
   cfg.add_message_type<chat_entry>("cafchat::chat_entry");
@@ -51,6 +38,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<register_server>("cafchat::register_server");
   cfg.add_message_type<assign_request>("cafchat::assign_request");
   cfg.add_message_type<assignment>("cafchat::assignment");
+  cfg.add_message_type<server_role>("cafchat::server_role");
+  cfg.add_message_type<acceptor_status>("cafchat::acceptor_status");
   cfg.add_message_type<server_status>("cafchat::server_status");
   cfg.add_message_type<client_placement>("cafchat::client_placement");
   cfg.add_message_type<cluster_view>("cafchat::cluster_view");

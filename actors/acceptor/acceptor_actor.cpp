@@ -38,6 +38,17 @@ namespace {
 
 using self_ptr = caf::stateful_actor<acceptor_actor_state>*;
 
+/// The core's mode as /status reports it.
+acceptor_status status_of(acceptor_mode m) {
+  switch (m) {
+    case acceptor_mode::voting:
+      return acceptor_status::voting;
+    case acceptor_mode::rejoining:
+      return acceptor_status::rejoining;
+  }
+  return acceptor_status::unknown;
+}
+
 void log_event(self_ptr self, const acceptor_config& cfg,
                const outgoing& o) {
   auto& log = *cfg.log;
@@ -248,7 +259,7 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
     },
     [=](status_atom) {
       auto& c = *self->state.core;
-      return std::make_tuple(c.promised(), std::string{to_string(c.mode())},
+      return std::make_tuple(c.promised(), status_of(c.mode()),
                              c.waiting_for());
     },
   };

@@ -56,7 +56,7 @@ void on_welcome(self_ptr self, const client_config& cfg, welcome& w) {
   st.max_text_bytes = w.max_text_bytes;
   st.told_waiting = false;
   self->monitor(st.session);
-  notify(cfg, {"connected", w.server, 0, {}});
+  notify(cfg, {notice_kind::connected, w.server, 0, {}});
   resend_pending(self);
 }
 
@@ -115,7 +115,7 @@ void connect(self_ptr self, const client_config& cfg, server_id failed) {
           return;
         if (!self->state.told_waiting) {
           self->state.told_waiting = true;
-          notify(cfg, {"waiting", 0, 0, describe(e)});
+          notify(cfg, {notice_kind::waiting, 0, 0, describe(e)});
         }
         schedule_reconnect(self, cfg, failed);
       });
@@ -136,7 +136,7 @@ void settle(self_ptr self, const client_config& cfg, uint64_t seq) {
       st.first_sent.erase(i);
     }
     if (c.is_withdrawal())
-      notify(cfg, {"withdrawn", st.server, c.seq,
+      notify(cfg, {notice_kind::withdrawn, st.server, c.seq,
                    "message " + std::to_string(c.seq)
                      + " will not be delivered"});
     st.pending.pop_front();
@@ -154,7 +154,7 @@ void on_entries(self_ptr self, const client_config& cfg,
     if (e.index <= st.last_index)
       continue; // seen before a reroute
     if (e.index != st.last_index + 1)
-      notify(cfg, {"gap", st.server, e.index,
+      notify(cfg, {notice_kind::gap, st.server, e.index,
                    "history jumped from " + std::to_string(st.last_index)
                      + " to " + std::to_string(e.index)});
     st.last_index = e.index;
@@ -186,7 +186,7 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
     auto& st = self->state;
     if (st.session && dm.source == st.session.address()) {
       auto lost = st.server;
-      notify(cfg, {"server_lost", lost, 0,
+      notify(cfg, {notice_kind::server_lost, lost, 0,
                    "rerouting; " + std::to_string(st.pending.size())
                      + " message(s) to resend"});
       connect(self, cfg, lost);
@@ -246,13 +246,13 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       // message of ours would wait behind it forever.
       auto& st = self->state;
       if (cfg.break_withdraw_rule) {
-        notify(cfg, {"rejected", st.server, msg.seq, msg.reason});
+        notify(cfg, {notice_kind::rejected, st.server, msg.seq, msg.reason});
         return;
       }
       for (auto& c : st.pending)
         if (c.seq == msg.seq && !c.is_withdrawal()) {
           c = command::withdrawal(cfg.id, c.seq);
-          notify(cfg, {"rejected", st.server, msg.seq, msg.reason});
+          notify(cfg, {notice_kind::rejected, st.server, msg.seq, msg.reason});
           if (st.session)
             self->send(st.session, submit{{c}});
           break;
@@ -290,7 +290,7 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
           auto resends = st.fruitless;
           st.fruitless = 0;
           auto from = st.server;
-          notify(cfg, {"reroute", from, 0,
+          notify(cfg, {notice_kind::reroute, from, 0,
                        std::to_string(st.pending.size())
                          + " message(s) unacknowledged after "
                          + std::to_string(resends) + " resends"});

@@ -34,9 +34,41 @@
 
 namespace cafchat {
 
+/// The kinds of notice; `to_string` gives the "event" of the shell's JSON
+/// lines and the web console's notices.
+enum class notice_kind : uint8_t {
+  connected,   ///< A session on `server` is open.
+  waiting,     ///< No server can take the client yet (`detail`: why).
+  withdrawn,   ///< Message `seq` will not be delivered (a server refused it).
+  gap,         ///< The history jumped (`seq` holds the new index).
+  server_lost, ///< The session's server is gone; rerouting.
+  rejected,    ///< The server refused message `seq` (`detail`: why).
+  reroute,     ///< Leaving `server`: up, but nothing gets through it.
+};
+
+inline const char* to_string(notice_kind x) {
+  switch (x) {
+    case notice_kind::connected:
+      return "connected";
+    case notice_kind::waiting:
+      return "waiting";
+    case notice_kind::withdrawn:
+      return "withdrawn";
+    case notice_kind::gap:
+      return "gap";
+    case notice_kind::server_lost:
+      return "server_lost";
+    case notice_kind::rejected:
+      return "rejected";
+    case notice_kind::reroute:
+      return "reroute";
+  }
+  return "?";
+}
+
 /// Something the user should know about that is not a chat message.
 struct client_notice {
-  std::string event; ///< connected, server_lost, waiting, rejected, ...
+  notice_kind event = notice_kind::connected;
   server_id server = 0;
   uint64_t seq = 0;
   std::string detail;

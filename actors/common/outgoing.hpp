@@ -2,11 +2,8 @@
 
 // What a protocol core asks its actor to send. Cores return outputs as data;
 // the actor turns each `outgoing` into a message on the peer links (see
-// peer_links.hpp). The message type names the receiving role: prepare and
-// accept (and the rejoin messages state_query/state_reply, rejoin_prepare/
-// rejoin_reply) go to acceptors; promise, accepted, nack, heartbeat*,
-// prevote* and forward go to proposers; decide, learn and catchup* go to
-// learners.
+// peer_links.hpp). The message type names the receiving role, in its
+// peer_traits (messages/paxos.hpp).
 
 #include <variant>
 #include <vector>
@@ -15,11 +12,16 @@
 
 namespace cafchat {
 
-using paxos_message
-  = std::variant<prepare, promise, accept, accepted, nack, decide, learn,
-                 heartbeat, heartbeat_reply, prevote_request, prevote_reply,
-                 forward, catchup_request, catchup_reply, state_query,
-                 state_reply, rejoin_prepare, rejoin_reply>;
+template <class List>
+struct variant_of;
+
+template <class... Ts>
+struct variant_of<type_list<Ts...>> {
+  using type = std::variant<Ts...>;
+};
+
+/// Any peer message: one alternative per entry of `peer_messages`.
+using paxos_message = variant_of<peer_messages>::type;
 
 /// Every server, used as `outgoing::to`.
 constexpr server_id all_servers = 0;

@@ -4,29 +4,12 @@
 
 namespace cafchat {
 
-namespace {
-
-struct receiver_visitor {
-  role operator()(const prepare&) const { return role::acceptor; }
-  role operator()(const accept&) const { return role::acceptor; }
-  role operator()(const state_query&) const { return role::acceptor; }
-  role operator()(const state_reply&) const { return role::acceptor; }
-  role operator()(const rejoin_prepare&) const { return role::acceptor; }
-  role operator()(const rejoin_reply&) const { return role::acceptor; }
-  role operator()(const decide&) const { return role::learner; }
-  role operator()(const learn&) const { return role::learner; }
-  role operator()(const catchup_request&) const { return role::learner; }
-  role operator()(const catchup_reply&) const { return role::learner; }
-  template <class T>
-  role operator()(const T&) const {
-    return role::proposer;
-  }
-};
-
-} // namespace
-
 role receiver_of(const paxos_message& msg) {
-  return std::visit(receiver_visitor{}, msg);
+  return std::visit(
+    [](const auto& x) {
+      return peer_traits<std::decay_t<decltype(x)>>::receiver;
+    },
+    msg);
 }
 
 void peer_links::update(const server_info& info) {

@@ -22,9 +22,7 @@
 
 namespace cafchat {
 
-enum class role : uint8_t { acceptor, proposer, learner };
-
-/// Which role receives a message of this type.
+/// Which role receives a message of this type (its peer_traits).
 role receiver_of(const paxos_message& msg);
 
 class peer_links {

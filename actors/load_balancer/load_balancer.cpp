@@ -52,7 +52,7 @@ server_id pick(self_ptr self, server_id failed) {
 
 /// Remembers who leads, from a server's status.
 void note_leader(self_ptr self, const server_status& s) {
-  if (s.alive && s.role == "leader")
+  if (s.alive && s.role == server_role::leader)
     self->state.leader = s.id;
   else if (self->state.leader == s.id)
     self->state.leader = 0;
@@ -108,7 +108,7 @@ void gather_status(self_ptr self, caf::response_promise rp) {
     if (!e.host) {
       server_status s;
       s.id = id;
-      s.role = "unregistered";
+      s.role = server_role::unregistered;
       acc->view.servers.push_back(s);
       continue;
     }
@@ -126,7 +126,7 @@ void gather_status(self_ptr self, caf::response_promise rp) {
         [=](caf::error&) {
           server_status s;
           s.id = sid;
-          s.role = "unreachable";
+          s.role = server_role::unreachable;
           s.sessions = clients;
           acc->view.servers.push_back(s);
           finish();

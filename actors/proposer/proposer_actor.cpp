@@ -15,6 +15,21 @@ namespace {
 
 using self_ptr = caf::stateful_actor<proposer_actor_state>*;
 
+/// The core's role as /status reports it.
+server_role role_of(proposer_role r) {
+  switch (r) {
+    case proposer_role::follower:
+      return server_role::follower;
+    case proposer_role::precandidate:
+      return server_role::precandidate;
+    case proposer_role::candidate:
+      return server_role::candidate;
+    case proposer_role::leader:
+      return server_role::leader;
+  }
+  return server_role::follower;
+}
+
 void log_output(self_ptr self, const proposer_config& cfg,
                 const proposer_output& out) {
   auto& log = *cfg.log;
@@ -197,7 +212,7 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
       server_status st;
       st.id = c.id();
       st.alive = true;
-      st.role = to_string(c.role());
+      st.role = role_of(c.role());
       st.bal = c.max_seen();
       st.leader = c.leader();
       st.chosen_upto = c.chosen_upto();

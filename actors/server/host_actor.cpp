@@ -253,7 +253,7 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
         server_status st;
         st.id = cfg.server.id;
         st.alive = false;
-        st.role = "down";
+        st.role = server_role::down;
         return st;
       }
       return relay<server_status>(self, self->state.server,

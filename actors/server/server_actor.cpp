@@ -120,10 +120,10 @@ void reply_status(self_ptr self, caf::response_promise rp) {
                 ->request(self->state.info.acceptor, timeout,
                           status_atom::value)
                 .then(
-                  [=](const ballot&, std::string& mode,
+                  [=](const ballot&, acceptor_status mode,
                       std::string& waiting) mutable {
                     auto full = st;
-                    full.acceptor = std::move(mode);
+                    full.acceptor = mode;
                     full.waiting = std::move(waiting);
                     rp.deliver(full);
                   },

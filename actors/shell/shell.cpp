@@ -252,20 +252,27 @@ public:
     if (n.seq != 0)
       f.emplace_back("seq", std::to_string(n.seq));
     std::string text;
-    if (n.event == "connected")
-      text = "connected to server " + std::to_string(n.server);
-    else if (n.event == "server_lost")
-      text = "server " + std::to_string(n.server) + " is gone: " + n.detail;
-    else if (n.event == "waiting")
-      text = "waiting for the cluster: " + n.detail;
-    else if (n.event == "rejected")
-      text = "message " + std::to_string(n.seq) + " refused: " + n.detail;
-    else
-      text = n.event + ": " + n.detail;
+    std::string event = to_string(n.event);
+    switch (n.event) {
+      case notice_kind::connected:
+        text = "connected to server " + std::to_string(n.server);
+        break;
+      case notice_kind::server_lost:
+        text = "server " + std::to_string(n.server) + " is gone: " + n.detail;
+        break;
+      case notice_kind::waiting:
+        text = "waiting for the cluster: " + n.detail;
+        break;
+      case notice_kind::rejected:
+        text = "message " + std::to_string(n.seq) + " refused: " + n.detail;
+        break;
+      default:
+        text = event + ": " + n.detail;
+    }
     if (out_.jsonl()) {
-      out_.notice(n.event, n.detail, f);
+      out_.notice(event, n.detail, f);
     } else {
-      out_.notice(n.event, text, f);
+      out_.notice(event, text, f);
     }
   }
 
@@ -736,14 +743,14 @@ private:
         auto& x = v.servers[i];
         s += (i ? "," : "") + std::string("{\"id\":") + std::to_string(x.id)
              + ",\"alive\":" + (x.alive ? "true" : "false")
-             + ",\"role\":" + quoted(x.role) + ",\"ballot\":["
+             + ",\"role\":" + quoted(to_string(x.role)) + ",\"ballot\":["
              + std::to_string(x.bal.round) + "," + std::to_string(x.bal.node)
              + "],\"leader\":" + std::to_string(x.leader)
              + ",\"chosen_upto\":" + std::to_string(x.chosen_upto)
              + ",\"delivered_upto\":" + std::to_string(x.delivered_upto)
              + ",\"history\":" + std::to_string(x.history_size)
              + ",\"clients\":" + std::to_string(x.sessions)
-             + ",\"acceptor\":" + quoted(x.acceptor)
+             + ",\"acceptor\":" + quoted(to_string(x.acceptor))
              + ",\"waiting\":" + quoted(x.waiting)
              + ",\"timeout_ms\":" + std::to_string(x.timeout_ms)
              + ",\"peers\":" + std::to_string(x.peers) + "}";
@@ -757,14 +764,14 @@ private:
                      "history", "clients");
     for (auto& x : v.servers)
       s += fmt::format("\n{:<7} {:<12} {:<9} {:<7} {:<9} {:<10} {:<8} {}", x.id,
-                       x.role,
+                       to_string(x.role),
                        x.alive ? fmt::format("({},{})", x.bal.round, x.bal.node)
                                : "-",
                        x.leader ? std::to_string(x.leader) : "-",
                        x.chosen_upto, x.delivered_upto, x.history_size,
                        x.sessions);
     for (auto& x : v.servers)
-      if (x.alive && x.acceptor != "voting" && !x.acceptor.empty())
+      if (x.alive && x.acceptor == acceptor_status::rejoining)
         s += fmt::format("\nserver {} does not vote: {}", x.id, x.waiting);
     out_.text(s);
   }
@@ -805,7 +812,7 @@ private:
     self_->request(lb_, std::chrono::seconds(5), operator_command{action, target})
       .receive(
         [&](bool ok) {
-          std::string what = cmd.substr(1);
+          std::string what = to_string(action);
           if (action == operator_action::skip_slot)
             out_.notice("skip_slot", "the leader will skip a slot");
           else if (ok)

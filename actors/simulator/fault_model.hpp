@@ -34,14 +34,6 @@
 
 namespace cafchat {
 
-/// The Paxos phase of a peer message, as prior system 001's rules name them.
-enum class msg_phase : char {
-  none = 0,      ///< Heartbeats, prevotes, forwards, catch-up: no rule delay.
-  prepare = 'p', ///< Phase 1: prepare, promise, nack of a prepare.
-  accept = 'a',  ///< Phase 2: accept, accepted, learn, nack of an accept.
-  commit = 'c',  ///< decide.
-};
-
 /// Why a message was dropped; `none` if it was not.
 enum class drop_reason : uint8_t { none, omission, partition, rule, random };
 

@@ -11,46 +11,38 @@
 
 namespace cafchat {
 
-msg_phase phase_of(const caf::message& payload) {
-  if (payload.match_elements<prepare>() || payload.match_elements<promise>()
-      || payload.match_elements<rejoin_prepare>()
-      || payload.match_elements<rejoin_reply>())
-    return msg_phase::prepare;
-  if (payload.match_elements<accept>() || payload.match_elements<accepted>()
-      || payload.match_elements<learn>())
-    return msg_phase::accept;
-  if (payload.match_elements<decide>())
-    return msg_phase::commit;
-  if (payload.match_elements<nack>())
-    return payload.get_as<nack>(0).slot == 0 ? msg_phase::prepare
-                                             : msg_phase::accept;
-  return msg_phase::none;
+namespace {
+
+/// Whether `payload` is one peer message of a type in `Ts`; if so, calls
+/// `f(type_tag<T>{}, msg)` with it.
+template <class F, class... Ts>
+bool visit_peer_message(const caf::message& payload, type_list<Ts...>, F&& f) {
+  auto try_one = [&](auto tag) {
+    using type = typename decltype(tag)::type;
+    if (!payload.match_elements<type>())
+      return false;
+    f(tag, payload.get_as<type>(0));
+    return true;
+  };
+  return (try_one(type_tag<Ts>{}) || ...);
 }
 
-const char* type_name_of(const caf::message& payload) {
-#define CAFCHAT_NAME_OF(T)                                                     \
-  if (payload.match_elements<T>())                                             \
-    return #T;
-  CAFCHAT_NAME_OF(prepare)
-  CAFCHAT_NAME_OF(promise)
-  CAFCHAT_NAME_OF(accept)
-  CAFCHAT_NAME_OF(accepted)
-  CAFCHAT_NAME_OF(nack)
-  CAFCHAT_NAME_OF(decide)
-  CAFCHAT_NAME_OF(learn)
-  CAFCHAT_NAME_OF(heartbeat)
-  CAFCHAT_NAME_OF(heartbeat_reply)
-  CAFCHAT_NAME_OF(prevote_request)
-  CAFCHAT_NAME_OF(prevote_reply)
-  CAFCHAT_NAME_OF(forward)
-  CAFCHAT_NAME_OF(catchup_request)
-  CAFCHAT_NAME_OF(catchup_reply)
-  CAFCHAT_NAME_OF(state_query)
-  CAFCHAT_NAME_OF(state_reply)
-  CAFCHAT_NAME_OF(rejoin_prepare)
-  CAFCHAT_NAME_OF(rejoin_reply)
-#undef CAFCHAT_NAME_OF
-  return "other";
+} // namespace
+
+msg_phase phase_of(const caf::message& payload) {
+  auto phase = msg_phase::none;
+  visit_peer_message(payload, peer_messages{}, [&](auto tag, const auto& x) {
+    phase = peer_traits<typename decltype(tag)::type>::phase(x);
+  });
+  return phase;
+}
+
+std::string_view type_name_of(const caf::message& payload) {
+  std::string_view name = "other";
+  visit_peer_message(payload, peer_messages{}, [&](auto tag, const auto&) {
+    name = peer_traits<typename decltype(tag)::type>::name;
+  });
+  return name;
 }
 
 namespace {

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "caf/actor_addr.hpp"
@@ -64,12 +65,12 @@ struct simulator_state {
 caf::behavior simulator_actor(caf::stateful_actor<simulator_state>* self,
                               simulator_config cfg);
 
-/// The phase of a peer message (see fault_model.hpp): prepare and promise are
-/// phase 1, accept, accepted and learn phase 2, decide the commit; a nack
-/// belongs to phase 1 if it rejects a prepare (slot 0), else to phase 2.
+/// The phase of a peer message, from its peer_traits (messages/paxos.hpp);
+/// msg_phase::none for anything else.
 msg_phase phase_of(const caf::message& payload);
 
-/// The payload's type name for the event log ("prepare", ..., "other").
-const char* type_name_of(const caf::message& payload);
+/// The payload's type name for the event log, from its peer_traits
+/// ("prepare", ...), or "other".
+std::string_view type_name_of(const caf::message& payload);
 
 } // namespace cafchat

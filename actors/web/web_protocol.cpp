@@ -37,19 +37,12 @@ bool get_uint(const json& j, const char* key, uint64_t& out) {
 request parse_op(const json& j, uint64_t ref) {
   op_request op;
   op.ref = ref;
-  auto action = j.value("action", std::string{});
-  if (action == "kill")
-    op.action = operator_action::kill;
-  else if (action == "restart")
-    op.action = operator_action::restart;
-  else if (action == "wipe")
-    op.action = operator_action::wipe;
-  else if (action == "skip_slot")
-    op.action = operator_action::skip_slot;
-  else
+  auto action = operator_action_from(j.value("action", std::string{}));
+  if (!action)
     return bad("bad_request", "op: action must be kill, restart, wipe or "
                               "skip_slot",
                ref);
+  op.action = *action;
   uint64_t server = 0;
   if (op.action != operator_action::skip_slot
       && (!get_uint(j, "server", server) || server == 0 || server > 1000000))
@@ -214,7 +207,7 @@ std::string entries_json(const std::vector<chat_entry>& entries) {
 
 std::string notice_json(const client_notice& n, uint64_t history) {
   return dump({{"type", "notice"},
-               {"event", n.event},
+               {"event", to_string(n.event)},
                {"server", n.server},
                {"seq", n.seq},
                {"detail", n.detail},
@@ -254,14 +247,14 @@ std::string cluster_json(const cluster_view& view, const sim_report* faults,
   for (auto& s : view.servers)
     servers.push_back({{"id", s.id},
                        {"alive", s.alive},
-                       {"role", s.role},
+                       {"role", to_string(s.role)},
                        {"ballot", {s.bal.round, s.bal.node}},
                        {"leader", s.leader},
                        {"decided", s.chosen_upto},
                        {"delivered", s.delivered_upto},
                        {"history", s.history_size},
                        {"clients", s.sessions},
-                       {"acceptor", s.acceptor},
+                       {"acceptor", to_string(s.acceptor)},
                        {"waiting", s.waiting},
                        {"timeout_ms", s.timeout_ms},
                        {"peers", s.peers}});
@@ -293,7 +286,7 @@ std::string cluster_json(const cluster_view& view, const sim_report* faults,
   // Leaders as the servers report them: the one most of the live ones name.
   server_id leader = 0;
   for (auto& s : view.servers)
-    if (s.alive && s.role == "leader")
+    if (s.alive && s.role == server_role::leader)
       leader = s.id;
   return dump({{"type", "cluster"},
                {"ready", view.ready},

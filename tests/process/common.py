@@ -34,8 +34,60 @@ def check(cond, what):
         raise Failure(what)
 
 
+# The --output jsonl contract, key by key in the order the lines have them
+# (scripts read them: a key renamed, dropped or moved fails here).
+MESSAGE_KEYS = ["index", "slot", "from", "seq", "text", "client"]
+EVENT_KEYS = {"status": ["event", "ready", "servers"],
+              "who": ["event", "clients"],
+              "history": ["event", "count"]}
+STATUS_SERVER_KEYS = ["id", "alive", "role", "ballot", "leader", "chosen_upto",
+                      "delivered_upto", "history", "clients", "acceptor",
+                      "waiting", "timeout_ms", "peers"]
+WHO_CLIENT_KEYS = ["client", "name", "server"]
+ROLES = {"follower", "precandidate", "candidate", "leader", "down",
+         "unregistered", "unreachable", "sequencer"}
+ACCEPTOR_STATES = {"", "voting", "rejoining"}
+# The first keys of every event-log line that caf-node writes.
+EVENT_LOG_KEYS = ["t", "ts", "server", "event"]
+
+
+def compact(obj):
+    """`obj` as cafchat writes a JSON line: no spaces, keys in order, UTF-8
+    as is, and only what JSON must escape escaped (\\b, \\n, \\u001f)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def check_shape(obj, line, where):
+    """One --output jsonl line against the contract above."""
+    check(compact(obj) == line,
+          f"{where}: not the compact JSON cafchat writes: {line!r}")
+    keys = list(obj)
+    if "event" not in obj:
+        check(keys == MESSAGE_KEYS, f"{where}: message keys {keys}")
+        check(all(isinstance(obj[k], int) for k in ("index", "slot", "seq", "client"))
+              and isinstance(obj["from"], str) and isinstance(obj["text"], str),
+              f"{where}: message field types: {line!r}")
+        return
+    check(keys[0] == "event", f"{where}: 'event' is not the first key: {line!r}")
+    want = EVENT_KEYS.get(obj["event"])
+    if want is not None:
+        check(keys == want, f"{where}: {obj['event']} keys {keys}")
+    else:
+        check("detail" not in keys or keys[-1] == "detail",
+              f"{where}: 'detail' is not the last key: {line!r}")
+    for s in obj.get("servers", []) if obj["event"] == "status" else []:
+        check(list(s) == STATUS_SERVER_KEYS, f"{where}: status keys {list(s)}")
+        check(s["role"] in ROLES, f"{where}: role {s['role']!r}")
+        check(s["acceptor"] in ACCEPTOR_STATES, f"{where}: acceptor {s['acceptor']!r}")
+        check(isinstance(s["ballot"], list) and len(s["ballot"]) == 2,
+              f"{where}: ballot {s['ballot']!r}")
+    for c in obj.get("clients", []) if obj["event"] == "who" else []:
+        check(list(c) == WHO_CLIENT_KEYS, f"{where}: who keys {list(c)}")
+
+
 def json_lines(text, where):
-    """Every stdout line must be a JSON object (the --output jsonl contract)."""
+    """Every stdout line must be a JSON object (the --output jsonl contract),
+    with the keys, in the order, and in the form of check_shape."""
     out = []
     for n, line in enumerate(text.splitlines(), 1):
         try:
@@ -43,7 +95,28 @@ def json_lines(text, where):
         except ValueError:
             raise Failure(f"{where}: stdout line {n} is not JSON: {line!r}")
         check(isinstance(obj, dict), f"{where}: line {n} is not an object")
+        check_shape(obj, line, f"{where} line {n}")
         out.append(obj)
+    return out
+
+
+def event_log(path):
+    """The lines of a caf-node event log, each checked: compact JSON whose
+    first keys are t, ts, server and event."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            where = f"{os.path.basename(path)} line {n}"
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                raise Failure(f"{where} is not JSON: {line!r}")
+            check(compact(obj) == line, f"{where}: not compact JSON: {line!r}")
+            check(list(obj)[:4] == EVENT_LOG_KEYS, f"{where}: first keys {list(obj)[:4]}")
+            out.append(obj)
     return out
 
 

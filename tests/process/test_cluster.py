@@ -4,7 +4,6 @@ balancer as separate caf-node processes, caf-chat clients as processes.
 kill -9 of the leader mid-stream and its restart; a frozen server (SIGSTOP,
 SIGCONT); garbage and half-open connections on every node port."""
 
-import json
 import os
 import shutil
 import signal
@@ -13,7 +12,7 @@ import subprocess
 import time
 
 from cluster import Cluster, Feeder, check_common_order
-from common import ROOT, Failure, check, parse_args, run_tests, workdir
+from common import ROOT, Failure, check, event_log, parse_args, run_tests, workdir
 
 ARGS = parse_args()
 
@@ -136,9 +135,7 @@ def test_garbage_and_half_open_connections_leave_nodes_serving():
 
 
 def events_of(c, server):
-    path = os.path.join(c.dir, "logs", f"server-{server}.jsonl")
-    with open(path) as f:
-        return [json.loads(l) for l in f if l.strip()]
+    return event_log(os.path.join(c.dir, "logs", f"server-{server}.jsonl"))
 
 
 def test_lost_data_directory_rejoins_as_non_voter_until_safe():

@@ -11,8 +11,8 @@ import shutil
 import subprocess
 import time
 
-from common import (ROOT, Failure, binary, check, events, json_lines, messages,
-                    parse_args, run_tests, workdir)
+from common import (ROOT, Failure, binary, check, event_log, events, json_lines,
+                    messages, parse_args, run_tests, workdir)
 
 ARGS = parse_args()
 NODE = binary(ARGS.build, "caf-node")
@@ -27,6 +27,8 @@ def run(script, *extra, config=CONFIG, timeout=60, env=None):
                            env=env)
         logs = sorted(os.listdir(os.path.join(wd, "logs"))) \
             if os.path.isdir(os.path.join(wd, "logs")) else []
+        for name in logs:
+            event_log(os.path.join(wd, "logs", name))
         return p, logs
     finally:
         shutil.rmtree(wd, ignore_errors=True)

@@ -110,8 +110,8 @@ TEST_CASE_METHOD(det_fixture, "chat: a server with clients dies, its clients "
   REQUIRE(h.settle(10s));
   CHECK(h.server_of(alice) != lost);
   CHECK(h.server_of(alice) != 0);
-  CHECK(alice.rec->count("server_lost") == 1);
-  CHECK(alice.rec->count("connected") == 2);
+  CHECK(alice.rec->count(notice_kind::server_lost) == 1);
+  CHECK(alice.rec->count(notice_kind::connected) == 2);
   h.say(alice, "after");
   REQUIRE(h.settle(5s));
   require_consistent(h);
@@ -131,7 +131,7 @@ TEST_CASE_METHOD(det_fixture, "chat: a server with no client dies, chat goes "
   for (int i = 0; i < 5; ++i)
     h.say(alice, "m" + std::to_string(i));
   REQUIRE(h.settle(10s));
-  CHECK(alice.rec->count("server_lost") == 0);
+  CHECK(alice.rec->count(notice_kind::server_lost) == 0);
   require_consistent(h);
 }
 
@@ -263,7 +263,7 @@ TEST_CASE_METHOD(det_fixture, "chat: a message retried after a reroute "
   // Alice did resend it; it was ordered once or twice (a resend that meets
   // the entry already in the new session's history is answered there), and
   // applied once either way.
-  CHECK(alice.rec->count("server_lost") == 1);
+  CHECK(alice.rec->count(notice_kind::server_lost) == 1);
   size_t copies = 0;
   for (auto& d : h.disks.at(leader).learner->decided(1, 1000))
     for (auto& c : d.val.commands)
@@ -416,7 +416,7 @@ TEST_CASE_METHOD(det_fixture, "chat: a message a server refuses is withdrawn, "
   REQUIRE(big.rec->entries.size() == 1);
   CHECK(big.rec->entries[0].text == "fits");
   CHECK(big.rec->entries[0].seq == 2);
-  CHECK(big.rec->count("rejected") == 1);
+  CHECK(big.rec->count(notice_kind::rejected) == 1);
   CHECK(big.rec->withdrawn == std::set<uint64_t>{1});
   CHECK(h.history(1).size() == 1);
   require_consistent(h);

@@ -110,7 +110,8 @@ TEST_CASE("web: what the page reads is JSON, with client ids as strings") {
   CHECK(e["entries"][0]["time"] == "2025-01-31T09:15:02.137Z");
   auto s = json::parse(web::session_json(big, "bob"));
   CHECK(s["client"] == std::to_string(big));
-  auto n = json::parse(web::notice_json({"connected", 2, 0, ""}, 100));
+  auto n = json::parse(
+    web::notice_json({notice_kind::connected, 2, 0, ""}, 100));
   CHECK(n["event"] == "connected");
   CHECK(n["server"] == 2);
   CHECK(n["history"] == 100);
@@ -119,8 +120,10 @@ TEST_CASE("web: what the page reads is JSON, with client ids as strings") {
   CHECK(json::parse(web::result_json(4, false, "no"))["ok"] == false);
   cluster_view v;
   v.ready = true;
-  v.servers.push_back({1, true, "leader", {3, 1}, 1, 10, 9, 7, 2, "voting", ""});
-  v.servers.push_back({2, false, "down", {}, 0, 0, 0, 0, 0, "", ""});
+  v.servers.push_back({1, true, server_role::leader, {3, 1}, 1, 10, 9, 7, 2,
+                       acceptor_status::voting, ""});
+  v.servers.push_back({2, false, server_role::down, {}, 0, 0, 0, 0, 0,
+                       acceptor_status::unknown, ""});
   v.clients.push_back({big, "alice", 1});
   sim_report r;
   r.drop_probability = 0.5;
@@ -132,6 +135,10 @@ TEST_CASE("web: what the page reads is JSON, with client ids as strings") {
   CHECK(c["history"] == 7);
   CHECK(c["servers"][0]["ballot"] == json::array({3, 1}));
   CHECK(c["servers"][1]["alive"] == false);
+  CHECK(c["servers"][0]["role"] == "leader");
+  CHECK(c["servers"][0]["acceptor"] == "voting");
+  CHECK(c["servers"][1]["role"] == "down");
+  CHECK(c["servers"][1]["acceptor"] == "");
   CHECK(c["clients"][0]["client"] == std::to_string(big));
   CHECK(c["faults"]["drop"] == 0.5);
   CHECK(c["faults"]["faulty"] == 2);

@@ -110,7 +110,7 @@ caf::behavior front(caf::stateful_actor<front_state>* self, caf::actor lb,
       server_status s;
       s.id = 1;
       s.alive = true;
-      s.role = "sequencer";
+      s.role = server_role::sequencer;
       return s;
     },
   };

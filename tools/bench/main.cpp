@@ -266,8 +266,9 @@ bool await_ready(caf::actor_system& sys, const caf::actor& lb) {
           ready = v.ready
                   && std::any_of(v.servers.begin(), v.servers.end(),
                                  [](const server_status& s) {
-                                   return s.role == "leader"
-                                          || s.role == "sequencer";
+                                   return s.role == server_role::leader
+                                          || s.role
+                                               == server_role::sequencer;
                                  });
         },
         [](caf::error&) {});

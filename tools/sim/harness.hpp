@@ -43,7 +43,7 @@ struct client_record : client_listener {
     if (trace)
       trace(n);
     notices.push_back(n);
-    if (n.event == "withdrawn")
+    if (n.event == notice_kind::withdrawn)
       withdrawn.insert(n.seq);
   }
   void on_acknowledged(uint64_t seq) override { acked = std::max(acked, seq); }
@@ -53,7 +53,7 @@ struct client_record : client_listener {
     said[seq - 1] = text;
   }
 
-  size_t count(const std::string& event) const {
+  size_t count(notice_kind event) const {
     size_t n = 0;
     for (auto& x : notices)
       n += x.event == event;

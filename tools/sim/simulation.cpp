@@ -522,7 +522,7 @@ sim_run_result run_simulation(const sim_run_options& o) {
       c.rec->trace = [&o, &fx, name = c.name](const client_notice& n) {
         auto t = std::chrono::duration_cast<std::chrono::milliseconds>(fx.now());
         o.trace("{\"t\":" + std::to_string(t.count()) + ",\"client\":\"" + name
-                + "\",\"event\":\"" + n.event + "\",\"server\":"
+                + "\",\"event\":\"" + to_string(n.event) + "\",\"server\":"
                 + std::to_string(n.server) + ",\"seq\":" + std::to_string(n.seq)
                 + "}");
       };
