@@ -1,16 +1,23 @@
 #pragma once
 
-// What a protocol core asks its actor to send. Cores return outputs as data;
-// the actor turns each `outgoing` into a message on the peer links (see
-// peer_links.hpp). The message type names the receiving role: prepare and
-// accept (and the rejoin messages state_query/state_reply, rejoin_prepare/
-// rejoin_reply) go to acceptors; promise, accepted, nack, heartbeat*,
-// prevote* and forward go to proposers; decide, learn and catchup* go to
-// learners.
+// What a protocol core asks its actor to do, as data: the same shape for all
+// three roles (etcd raft's Ready). One input gives one `core_output`: writes
+// that must be durable first, then messages to send, and notes for the
+// event log. The actor persists the writes, then sends every `outgoing` on
+// its peer links (see peer_links.hpp and actors/common/core_step.hpp).
+//
+// The message type names the receiving role: prepare and accept (and the
+// rejoin messages state_query/state_reply, rejoin_prepare/rejoin_reply) go
+// to acceptors; promise, accepted, nack, heartbeat*, prevote* and forward go
+// to proposers; decide, learn and catchup* go to learners. A role talks to
+// its own server's other roles the same way, addressed to its own server id
+// (messages/local.hpp): learned_for_proposer, learned_for_acceptor,
+// chosen_hint and joined.
 
 #include <variant>
 #include <vector>
 
+#include "messages/local.hpp"
 #include "messages/paxos.hpp"
 
 namespace cafchat {
@@ -19,7 +26,9 @@ using paxos_message
   = std::variant<prepare, promise, accept, accepted, nack, decide, learn,
                  heartbeat, heartbeat_reply, prevote_request, prevote_reply,
                  forward, catchup_request, catchup_reply, state_query,
-                 state_reply, rejoin_prepare, rejoin_reply>;
+                 state_reply, rejoin_prepare, rejoin_reply,
+                 learned_for_proposer, learned_for_acceptor, chosen_hint,
+                 joined>;
 
 /// Every server, used as `outgoing::to`.
 constexpr server_id all_servers = 0;
@@ -37,6 +46,16 @@ struct core_note {
   ballot bal;
   uint64_t count = 0;
   const char* why = nullptr; ///< A reason in words, if the event has one.
+};
+
+/// The result of one input to a core: make `writes` durable, then send
+/// `send` in order; `notes` are for the event log. `Writes` is the role's
+/// own (it has `empty()`).
+template <class Writes>
+struct core_output {
+  Writes writes;
+  std::vector<outgoing> send;
+  std::vector<core_note> notes;
 };
 
 } // namespace cafchat

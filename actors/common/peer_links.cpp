@@ -13,10 +13,12 @@ struct receiver_visitor {
   role operator()(const state_reply&) const { return role::acceptor; }
   role operator()(const rejoin_prepare&) const { return role::acceptor; }
   role operator()(const rejoin_reply&) const { return role::acceptor; }
+  role operator()(const learned_for_acceptor&) const { return role::acceptor; }
   role operator()(const decide&) const { return role::learner; }
   role operator()(const learn&) const { return role::learner; }
   role operator()(const catchup_request&) const { return role::learner; }
   role operator()(const catchup_reply&) const { return role::learner; }
+  role operator()(const chosen_hint&) const { return role::learner; }
   template <class T>
   role operator()(const T&) const {
     return role::proposer;

@@ -177,7 +177,7 @@ TEST_CASE("acceptor: phase 2 follows Paxos Made Simple 2.2(b)") {
 TEST_CASE("acceptor: a higher ballot replaces the accepted value of a slot") {
   auto a = make(1);
   a.handle(accept{{1, 1}, 3, val("first")});
-  auto before = a.state();
+  auto before = a.snap();
   auto out = a.handle(accept{{2, 2}, 3, val("second")});
   CHECK(reply<accepted>(out) != std::nullopt);
   CHECK(a.find(3)->val == val("second"));
@@ -195,7 +195,7 @@ TEST_CASE("acceptor: a retransmitted accept needs no second write") {
 
 TEST_CASE("acceptor: the invariant checks catch a broken rule") {
   auto a = make(1, with({3, 1}, {{2, {3, 1}, val("v")}}));
-  auto before = a.state();
+  auto before = a.snap();
   // A healthy transition passes.
   a.handle(prepare{{4, 2}, 1});
   CHECK_NOTHROW(a.check_transition(before));
@@ -216,7 +216,7 @@ TEST_CASE("acceptor: learned slots leave memory, and a promise reaching below "
     for (auto& w : out.writes.accepted)
       disk.accepted[w.slot] = w;
   }
-  a.learned(3);
+  a.handle(learned_for_acceptor{3});
   CHECK(a.trimmed_upto() == 3);
   CHECK(a.find(3) == nullptr);
   REQUIRE(a.find(4) != nullptr);
@@ -426,18 +426,23 @@ TEST_CASE("acceptor: a rejoining acceptor's learner catches up first, and "
   auto out = joiner.start();
   auto peer2 = make(2, with({3, 2}, {{9, {3, 2}, val("nine")}}));
   auto peer3 = make(3, with({3, 2}));
-  peer2.learned(8);
-  peer3.learned(8);
+  peer2.handle(learned_for_acceptor{8});
+  peer3.handle(learned_for_acceptor{8});
   auto a2 = peer2.handle(std::get<state_query>(out.send[0].msg));
   auto a3 = peer3.handle(std::get<state_query>(out.send[1].msg));
   joiner.handle(std::get<state_reply>(a2.send[0].msg));
   auto wait = joiner.handle(std::get<state_reply>(a3.send[0].msg));
-  // The peers delivered up to 8: catch up to within 2 of it first.
-  CHECK(wait.catch_up_to == 8);
+  // The peers delivered up to 8: our learner catches up to within 2 of it
+  // first, from a peer that has it.
+  auto hints = sent_envelopes<chosen_hint>(wait.send);
+  REQUIRE(hints.size() == 1);
+  CHECK(hints[0].to == 1);
+  CHECK(std::get<chosen_hint>(hints[0].msg).chosen_upto == 8);
+  CHECK(std::get<chosen_hint>(hints[0].msg).peer == 2);
   CHECK(sent<rejoin_prepare>(wait.send).empty());
   for (uint64_t s = 1; s <= 6; ++s)
     disk.chosen[s] = val("old");
-  auto go = joiner.learned(6);
+  auto go = joiner.handle(learned_for_acceptor{6});
   auto prep = sent<rejoin_prepare>(go.send);
   REQUIRE(prep.size() == 2);
   CHECK(prep[0].first_slot == 7);

@@ -24,7 +24,7 @@ value v(const char* text) {
 
 std::vector<uint64_t> slots(const learner_output& out) {
   std::vector<uint64_t> xs;
-  for (auto& d : out.deliver)
+  for (auto& d : out.writes.slots)
     xs.push_back(d.slot);
   return xs;
 }
@@ -44,12 +44,13 @@ TEST_CASE("learner: decided slots are delivered in slot order") {
 // when a majority of acceptors have accepted it (in one proposal).
 TEST_CASE("learner: a majority of acceptors in one ballot chooses a value") {
   learner_core l{opts(), 0};
-  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).deliver.empty());
-  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).deliver.empty()); // same acceptor
-  CHECK(l.handle(learn{{2, 2}, 1, 2, v("y")}).deliver.empty()); // other ballot
+  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).writes.slots.empty());
+  // The same acceptor again, then another ballot:
+  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).writes.slots.empty());
+  CHECK(l.handle(learn{{2, 2}, 1, 2, v("y")}).writes.slots.empty());
   auto out = l.handle(learn{{1, 1}, 1, 3, v("x")});
-  REQUIRE(out.deliver.size() == 1);
-  CHECK(out.deliver[0].val == v("x"));
+  REQUIRE(out.writes.slots.size() == 1);
+  CHECK(out.writes.slots[0].val == v("x"));
 }
 
 TEST_CASE("learner: votes split across ballots choose nothing") {
@@ -63,7 +64,7 @@ TEST_CASE("learner: votes split across ballots choose nothing") {
 TEST_CASE("learner: a stalled learner asks the leader, then the other peers, "
           "each time waiting twice as long") {
   learner_core l{opts(), 4};
-  l.hint(9, 3);
+  l.handle(chosen_hint{9, 3});
   std::vector<outgoing> asked;
   std::vector<int> when;
   for (int i = 1; i <= 21; ++i)
@@ -105,17 +106,17 @@ TEST_CASE("learner: a bare decide chooses the value its own acceptor reported "
           "for that ballot") {
   learner_core l{opts(), 0};
   // Our acceptor's vote: one of three, not a majority by itself.
-  CHECK(l.handle(learn{{2, 3}, 1, 1, v("mine")}).deliver.empty());
+  CHECK(l.handle(learn{{2, 3}, 1, 1, v("mine")}).writes.slots.empty());
   auto out = l.handle(decide{1, value{}, {2, 3}, true});
-  REQUIRE(out.deliver.size() == 1);
-  CHECK(out.deliver[0].val == v("mine"));
+  REQUIRE(out.writes.slots.size() == 1);
+  CHECK(out.writes.slots[0].val == v("mine"));
 }
 
 TEST_CASE("learner: a bare decide without the matching vote only says the slot "
           "is chosen, and catch-up fetches it") {
   learner_core l{opts(), 0};
   l.handle(learn{{1, 1}, 1, 1, v("old ballot")});
-  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).deliver.empty());
+  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).writes.slots.empty());
   CHECK(l.known_chosen() == 1);
   std::vector<outgoing> asked;
   for (int i = 0; i < 3; ++i)
@@ -128,23 +129,23 @@ TEST_CASE("learner: a bare decide without the matching vote only says the slot "
 TEST_CASE("learner: a bare decide that overtakes its own acceptor's vote waits "
           "for the vote, and chooses only the decided ballot") {
   learner_core l{opts(), 0};
-  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).deliver.empty());
+  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).writes.slots.empty());
   // Our acceptor's vote at another ballot is not it.
-  CHECK(l.handle(learn{{1, 1}, 1, 1, v("old ballot")}).deliver.empty());
+  CHECK(l.handle(learn{{1, 1}, 1, 1, v("old ballot")}).writes.slots.empty());
   auto out = l.handle(learn{{2, 3}, 1, 1, v("mine")});
-  REQUIRE(out.deliver.size() == 1);
-  CHECK(out.deliver[0].val == v("mine"));
+  REQUIRE(out.writes.slots.size() == 1);
+  CHECK(out.writes.slots[0].val == v("mine"));
   CHECK(l.delivered_upto() == 1);
 }
 
 TEST_CASE("learner: votes of two values at one ballot never make a majority") {
   learner_core l{opts(false), 0};
-  CHECK(l.handle(learn{{1, 1}, 1, 2, v("A")}).deliver.empty());
+  CHECK(l.handle(learn{{1, 1}, 1, 2, v("A")}).writes.slots.empty());
   // A second value at (1,1): a reused ballot. Not counted with the first.
-  CHECK(l.handle(learn{{1, 1}, 1, 3, v("B")}).deliver.empty());
+  CHECK(l.handle(learn{{1, 1}, 1, 3, v("B")}).writes.slots.empty());
   auto out = l.handle(learn{{1, 1}, 1, 1, v("A")});
-  REQUIRE(out.deliver.size() == 1);
-  CHECK(out.deliver[0].val == v("A"));
+  REQUIRE(out.writes.slots.size() == 1);
+  CHECK(out.writes.slots[0].val == v("A"));
   learner_core strict{opts(true), 0};
   strict.handle(learn{{1, 1}, 1, 2, v("A")});
   CHECK_THROWS_AS(strict.handle(learn{{1, 1}, 1, 3, v("B")}), std::logic_error);
@@ -167,7 +168,7 @@ TEST_CASE("learner: what it holds above a hole can be served to a peer that "
 TEST_CASE("learner: a peer that answers slowly is given its round trip before "
           "the next ask") {
   learner_core l{opts(), 4};
-  l.hint(9, 3);
+  l.handle(chosen_hint{9, 3});
   catchup_request first;
   int t = 0;
   for (; t < 10; ++t)

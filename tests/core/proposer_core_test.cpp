@@ -42,7 +42,7 @@ proposer_output elect(proposer_core& p, std::vector<server_id> voters = {1, 2}) 
 } // namespace
 
 TEST_CASE("proposer: phase 1 prepares a fresh ballot for every open slot") {
-  proposer_core p{opts(2), 5};
+  proposer_core p{opts(2), proposer_state{0, 5}};
   auto out = p.campaign();
   CHECK(p.role() == proposer_role::candidate);
   auto prep = sent_envelopes<prepare>(out.send);
@@ -190,7 +190,7 @@ TEST_CASE("proposer: the window bounds slots in flight, and waiting commands "
   p.handle(accepted{b, 1, 1});
   p.handle(accepted{b, 1, 2});
   // The window counts from what the local learner holds.
-  auto freed = p.learned(1);
+  auto freed = p.handle(learned_for_proposer{1});
   auto acc = sent<accept>(freed.send);
   REQUIRE(acc.size() == 1);
   CHECK(acc[0].val.commands.size() == 3); // batch_max
@@ -335,7 +335,7 @@ TEST_CASE("proposer: a skipped slot is filled with a no-op") {
 
 TEST_CASE("proposer: learned slots are never proposed again") {
   proposer_core p{opts(1)};
-  p.learned(10);
+  p.handle(learned_for_proposer{10});
   auto prep = sent<prepare>(p.campaign().send);
   CHECK(prep.at(0).first_slot == 11);
   p.handle(promise{prep[0].bal, 1, 11, {}, 0, {}});
@@ -376,7 +376,7 @@ TEST_CASE("proposer: decisions never run more than window slots past the "
   p.handle(accepted{b, 1, 1});
   p.handle(accepted{b, 1, 2});
   CHECK(p.chosen_upto() == 2);
-  auto out = p.learned(2);
+  auto out = p.handle(learned_for_proposer{2});
   CHECK(sent<accept>(out.send).size() == 2); // slots 3 and 4
 }
 
@@ -398,7 +398,7 @@ TEST_CASE("proposer: a new leader re-proposes adopted slots a window at a "
   CHECK(acc[1].slot == 2);
   p.handle(accepted{b, 1, 1});
   p.handle(accepted{b, 1, 2});
-  auto more = sent<accept>(p.learned(1).send);
+  auto more = sent<accept>(p.handle(learned_for_proposer{1}).send);
   REQUIRE(more.size() == 1);
   CHECK(more[0].slot == 3);
   CHECK(more[0].val == v);
@@ -415,14 +415,14 @@ TEST_CASE("proposer: every new ballot round is made durable before its "
   REQUIRE(prep.size() == 1);
   CHECK(*out.writes.round == prep[0].bal.round);
   auto o = opts(1);
-  o.start_round = *out.writes.round;
-  proposer_core restarted{o};
+  proposer_state stored{*out.writes.round, 0};
+  proposer_core restarted{o, stored};
   auto again = sent<prepare>(restarted.campaign().send);
   REQUIRE(again.size() == 1);
-  CHECK(again[0].bal.round == o.start_round + 1);
+  CHECK(again[0].bal.round == stored.round + 1);
   // TEST ONLY: with the rule broken the ballot is reused, as it was.
   o.break_ballot_rule = true;
-  proposer_core broken{o};
+  proposer_core broken{o, stored};
   auto reused = broken.campaign();
   CHECK_FALSE(reused.writes.round.has_value());
   CHECK(sent<prepare>(reused.send)[0].bal == prep[0].bal);
@@ -438,7 +438,7 @@ TEST_CASE("proposer: without its acceptor joined it never campaigns, and "
     CHECK(sent<prepare>(p.tick().send).empty());
   CHECK(sent<prepare>(p.submit({cmd(1, 1)}).send).empty());
   CHECK(p.role() == proposer_role::follower);
-  p.joined(ballot{41, 1});
+  p.handle(joined{ballot{41, 1}, 0});
   auto prep = sent<prepare>(p.campaign().send);
   REQUIRE(prep.size() == 1);
   CHECK(prep[0].bal == ballot{42, 1});
