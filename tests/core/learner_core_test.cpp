@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "actors/learner/learner_core.hpp"
 #include "tests/core/helpers.hpp"
 
@@ -184,4 +186,94 @@ TEST_CASE("learner: a peer that answers slowly is given its round trip before "
   for (int i = 0; i < 499; ++i)
     asks += static_cast<int>(l.tick().send.size());
   CHECK(asks == 0);
+}
+
+namespace {
+
+/// The decided log as the storage holds it.
+struct fake_log : learner_log {
+  std::map<uint64_t, value> slots;
+  std::vector<decide> decided(uint64_t first, size_t max) override {
+    std::vector<decide> xs;
+    for (auto s = first; xs.size() < max && slots.count(s) > 0; ++s)
+      xs.push_back(decide{s, slots.at(s)});
+    return xs;
+  }
+};
+
+/// The progress the output reports to the own server: (to, upto) of the
+/// learned_for_proposer and the learned_for_acceptor, in this order.
+std::vector<std::pair<server_id, uint64_t>>
+progress(const learner_output& out) {
+  std::vector<std::pair<server_id, uint64_t>> xs;
+  for (auto& o : out.send)
+    if (auto p = std::get_if<learned_for_proposer>(&o.msg))
+      xs.emplace_back(o.to, p->upto);
+  for (auto& o : out.send)
+    if (auto a = std::get_if<learned_for_acceptor>(&o.msg))
+      xs.emplace_back(o.to, a->upto);
+  return xs;
+}
+
+using progress_list = std::vector<std::pair<server_id, uint64_t>>;
+
+} // namespace
+
+TEST_CASE("learner: every delivery tells its own proposer and acceptor how "
+          "far it got, once per input, and nothing else does") {
+  learner_core l{opts(), 0};
+  // Buffered above a hole: nothing delivered, nothing to tell.
+  CHECK(progress(l.handle(decide{2, v("b")})).empty());
+  CHECK(progress(l.handle(learn{{1, 1}, 3, 2, v("c")})).empty());
+  // The hole closes: slots 1 and 2 in one write, then one report each.
+  auto out = l.handle(decide{1, v("a")});
+  CHECK(out.writes.slots.size() == 2);
+  CHECK(progress(out) == progress_list{{1, 2}, {1, 2}});
+  // A catch-up run delivers several slots: still one report each.
+  auto run = l.handle(catchup_reply{2, {{3, v("c")}, {4, v("d")}}, 4});
+  CHECK(run.writes.slots.size() == 2);
+  CHECK(progress(run) == progress_list{{1, 4}, {1, 4}});
+  // A repeat delivers nothing and tells nothing.
+  CHECK(progress(l.handle(decide{4, v("d")})).empty());
+  CHECK(progress(l.tick()).empty());
+}
+
+TEST_CASE("learner: its own server's new or restarted proposer and acceptor "
+          "hear how far it got") {
+  learner_core l{opts(), 6};
+  auto own = l.announced(1);
+  CHECK(progress(own) == progress_list{{1, 6}, {1, 6}});
+  CHECK(own.send.size() == 2);
+  CHECK(l.announced(2).send.empty());
+}
+
+TEST_CASE("learner: a catch-up request is answered from the decided log, "
+          "then from the buffer if it continues the run, within the limit") {
+  fake_log disk;
+  for (uint64_t s = 1; s <= 4; ++s)
+    disk.slots[s] = v("old");
+  learner_core l{opts(), 4, &disk};
+  for (uint64_t s : {6, 7, 8})
+    l.handle(decide{s, v("new")}); // held above the hole at 5
+  auto answer = [&](uint64_t first, uint32_t max) {
+    auto out = l.handle(catchup_request{3, first, max, 77});
+    REQUIRE(out.send.size() == 1);
+    CHECK(out.send[0].to == 3);
+    auto r = std::get<catchup_reply>(out.send[0].msg);
+    CHECK(r.from == 1);
+    CHECK(r.chosen_upto == 4);
+    CHECK(r.echo == 77);
+    std::vector<uint64_t> xs;
+    for (auto& d : r.slots)
+      xs.push_back(d.slot);
+    return xs;
+  };
+  CHECK(answer(2, 5) == std::vector<uint64_t>{2, 3, 4});
+  // The buffer continues a run that starts where the log ends.
+  CHECK(answer(6, 5) == std::vector<uint64_t>{6, 7, 8});
+  // Never more than catchup_max_slots (10), whatever the peer asks.
+  for (uint64_t s = 5; s <= 20; ++s)
+    disk.slots[s] = v("more");
+  CHECK(answer(1, 100).size() == 10);
+  CHECK(answer(1, 3).size() == 3);
 }

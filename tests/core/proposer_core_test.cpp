@@ -253,6 +253,34 @@ TEST_CASE("proposer: a heartbeat makes a follower forward commands to the "
   CHECK(std::get<forward>(f[0].msg).commands.size() == 1);
 }
 
+TEST_CASE("proposer: every heartbeat tells its own learner how far the "
+          "chosen prefix reaches and whom to ask") {
+  struct row {
+    const char* name;
+    ballot bal;
+    server_id from;
+  };
+  const row rows[] = {
+    {"the current leader's", {5, 3}, 3},
+    {"a stale leader's: what it says is chosen still is", {1, 1}, 1},
+    {"our own", {5, 2}, 2},
+  };
+  for (auto& r : rows) {
+    INFO(r.name);
+    proposer_core p{opts(2)};
+    p.handle(heartbeat{{5, 3}, 3, 0});
+    auto out = p.handle(heartbeat{r.bal, r.from, 7});
+    auto hints = sent_envelopes<chosen_hint>(out.send);
+    REQUIRE(hints.size() == 1);
+    CHECK(hints[0].to == 2); // our own server: its learner
+    CHECK(std::get<chosen_hint>(hints[0].msg).chosen_upto == 7);
+    CHECK(std::get<chosen_hint>(hints[0].msg).peer == r.from);
+    // Not knowledge of the proposer's own: phase 1 starts after what its
+    // learner holds.
+    CHECK(p.chosen_upto() == 0);
+  }
+}
+
 TEST_CASE("proposer: a stale leader learns of the higher ballot and steps "
           "down") {
   proposer_core old{opts(1)};
