@@ -13,10 +13,6 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 /// Ask an actor for its status (`server_status` or `cluster_view`).
 using status_atom = caf::atom_constant<caf::atom("status")>;
-/// The learner tells its proposer how far the chosen prefix reaches.
-using learned_atom = caf::atom_constant<caf::atom("learned")>;
-/// The proposer hints its learner that slots up to N are chosen elsewhere.
-using chosen_atom = caf::atom_constant<caf::atom("chosen")>;
 /// A session unsubscribes from its learner.
 using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
 /// Peer table update: a server_info for a (re)started peer.
@@ -25,11 +21,6 @@ using peer_atom = caf::atom_constant<caf::atom("peer")>;
 using skip_atom = caf::atom_constant<caf::atom("skip")>;
 /// Start an election now (tests, and a proposer told to lead).
 using campaign_atom = caf::atom_constant<caf::atom("campaign")>;
-/// Acceptor -> its proposer: I vote (again), having promised this ballot,
-/// with storage of this epoch; you may campaign, above it.
-using joined_atom = caf::atom_constant<caf::atom("joined")>;
-/// Learner: report your progress to this (new) local proposer.
-using bind_atom = caf::atom_constant<caf::atom("bind")>;
 /// One-process wiring: these are your peer hosts.
 using hosts_atom = caf::atom_constant<caf::atom("hosts")>;
 /// Client: how many of your commands are not yet acknowledged?

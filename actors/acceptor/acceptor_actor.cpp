@@ -6,6 +6,7 @@
 
 #include "actors/acceptor/acceptor_core.hpp"
 #include "actors/common/actor_util.hpp"
+#include "actors/common/core_step.hpp"
 #include "messages/atoms.hpp"
 
 namespace cafchat {
@@ -108,91 +109,52 @@ void announce(self_ptr self, const acceptor_config& cfg, const outgoing& o,
     cfg.monitor->accepted(id, epoch, a->slot, a->bal, *val);
 }
 
-void flush(self_ptr self, const acceptor_config& cfg);
+/// The acceptor as core_step.hpp drives it: outputs are group-committed.
+struct acceptor_driver : driver_base<acceptor_core, self_ptr, acceptor_config> {
+  static constexpr bool group_commit = true;
+  held_output<acceptor_writes>* held() { return &self->state.held; }
 
-/// Applies one core output: logs it, queues its writes and sends for the
-/// next flush (group commit), and acts on what concerns this server alone.
-void apply(self_ptr self, const acceptor_config& cfg, acceptor_output&& out,
-           acceptor_mode before) {
-  auto& st = self->state;
-  if (cfg.log->enabled())
-    log_notes(self, cfg, out);
-  st.writes.merge(std::move(out.writes));
-  for (auto& o : out.send)
-    st.sends.push_back(std::move(o));
-  if (out.catch_up_to > 0)
-    if (auto l = st.links.lookup(cfg.opts.id, role::learner))
-      self->send(l, chosen_atom::value, out.catch_up_to, out.catch_up_from);
-  if (before != acceptor_mode::voting
-      && st.core->mode() == acceptor_mode::voting)
-    if (auto p = st.links.lookup(cfg.opts.id, role::proposer))
-      self->send(p, joined_atom::value, st.core->promised(),
-                 st.core->meta().epoch);
-  if (!st.flush_queued && (!st.sends.empty() || !st.writes.empty())) {
-    st.flush_queued = true;
-    self->send(self, flush_atom::value);
+  void stepped(const acceptor_output& out) {
+    if (cfg.log->enabled())
+      log_notes(self, cfg, out);
   }
-}
 
-/// Runs `f` on the core (checking invariants around it when asked to), and
-/// applies what it returns.
-template <class F>
-void step(self_ptr self, const acceptor_config& cfg, F f) {
-  auto& core = *self->state.core;
-  auto before = core.mode();
-  if (!cfg.check_invariants) {
-    apply(self, cfg, f(core), before);
-    return;
+  void persist(const acceptor_writes& w) {
+    if (cfg.break_sync_rule)
+      self->state.late = w; // TEST ONLY: written after the replies leave
+    else
+      cfg.storage->write(w);
   }
-  auto snapshot = core.state();
-  auto out = f(core);
-  core.check_transition(snapshot);
-  apply(self, cfg, std::move(out), before);
-}
 
-void flush(self_ptr self, const acceptor_config& cfg) {
-  auto& st = self->state;
-  st.flush_queued = false;
-  auto sends = std::move(st.sends);
-  st.sends.clear();
-  auto writes = std::move(st.writes);
-  st.writes = acceptor_writes{};
-  // The value an accepted reply stands for: its learn vote (queued just
-  // before it) carries it, or the state or this flush's writes hold it.
-  auto value_of = [&](size_t i) -> const value* {
-    auto a = std::get_if<accepted>(&sends[i].msg);
-    if (a == nullptr)
-      return nullptr;
-    if (i > 0)
-      if (auto l = std::get_if<learn>(&sends[i - 1].msg);
-          l && l->slot == a->slot && l->bal == a->bal)
-        return &l->val;
-    for (auto& w : writes.accepted)
-      if (w.slot == a->slot && w.bal == a->bal)
-        return &w.val;
-    auto s = st.core->find(a->slot);
-    return s != nullptr && s->bal == a->bal ? &s->val : nullptr;
-  };
-  auto send_all = [&] {
+  void sending(const acceptor_writes& writes,
+               const std::vector<outgoing>& sends) {
+    // The value an accepted reply stands for: its learn vote (queued just
+    // before it) carries it, or this flush's writes or the state hold it.
+    auto value_of = [&](size_t i) -> const value* {
+      auto a = std::get_if<accepted>(&sends[i].msg);
+      if (a == nullptr)
+        return nullptr;
+      if (i > 0)
+        if (auto l = std::get_if<learn>(&sends[i - 1].msg);
+            l && l->slot == a->slot && l->bal == a->bal)
+          return &l->val;
+      for (auto& w : writes.accepted)
+        if (w.slot == a->slot && w.bal == a->bal)
+          return &w.val;
+      auto s = core().find(a->slot);
+      return s != nullptr && s->bal == a->bal ? &s->val : nullptr;
+    };
     if (cfg.monitor)
       for (size_t i = 0; i < sends.size(); ++i)
         announce(self, cfg, sends[i], value_of(i));
     if (cfg.log->enabled())
       for (auto& o : sends)
         log_event(self, cfg, o);
-    for (auto& o : sends)
-      st.links.send(self, std::move(o));
-  };
-  if (cfg.break_sync_rule) {
-    // TEST ONLY: replies overtake the writes they depend on.
-    send_all();
-    if (!writes.empty())
-      cfg.storage->write(writes);
-    return;
   }
-  if (!writes.empty())
-    cfg.storage->write(writes); // durable before any message leaves
-  send_all();
+};
+
+acceptor_driver drive(self_ptr self, const acceptor_config& cfg) {
+  return {{self, cfg}};
 }
 
 } // namespace
@@ -209,50 +171,33 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
   st.links = peer_links{cfg.opts.id, cfg.simulator};
   for (auto& p : cfg.peers)
     st.links.update(p);
-  step(self, cfg, [](acceptor_core& c) { return c.start(); });
-  if (st.core->mode() != acceptor_mode::voting)
-    self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
+  step(drive(self, cfg), [](acceptor_core& c) { return c.start(); });
+  start_ticks(drive(self, cfg), cfg.tick_ms);
   return {
     // -- phase 1 -------------------------------------------------------------
-    [=](const prepare& msg) {
-      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
-    },
+    [=](const prepare& msg) { step(drive(self, cfg), msg); },
     // -- phase 2 -------------------------------------------------------------
-    [=](const accept& msg) {
-      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
-    },
+    [=](const accept& msg) { step(drive(self, cfg), msg); },
     // -- lost storage --------------------------------------------------------
-    [=](tick_atom) {
-      step(self, cfg, [](acceptor_core& c) { return c.tick(); });
-      if (self->state.core->mode() != acceptor_mode::voting)
-        self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
-    },
-    [=](const state_query& msg) {
-      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
-    },
-    [=](const state_reply& msg) {
-      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
-    },
-    [=](const rejoin_prepare& msg) {
-      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
-    },
-    [=](const rejoin_reply& msg) {
-      step(self, cfg, [&](acceptor_core& c) { return c.handle(msg); });
-    },
-    [=](learned_atom, uint64_t upto) {
-      step(self, cfg, [&](acceptor_core& c) { return c.learned(upto); });
-    },
+    [=](tick_atom) { tick(drive(self, cfg), cfg.tick_ms); },
+    [=](const state_query& msg) { step(drive(self, cfg), msg); },
+    [=](const state_reply& msg) { step(drive(self, cfg), msg); },
+    [=](const rejoin_prepare& msg) { step(drive(self, cfg), msg); },
+    [=](const rejoin_reply& msg) { step(drive(self, cfg), msg); },
+    [=](const learned_for_acceptor& msg) { step(drive(self, cfg), msg); },
     // -- group commit --------------------------------------------------------
-    [=](flush_atom) { flush(self, cfg); },
+    [=](flush_atom) {
+      flush(drive(self, cfg));
+      if (auto& late = self->state.late) {
+        cfg.storage->write(*late); // TEST ONLY (break_sync_rule)
+        late.reset();
+      }
+    },
     // -- peers ---------------------------------------------------------------
     [=](peer_atom, const server_info& info) {
-      auto& st = self->state;
-      st.links.update(info);
-      // Our own proposer (new, or restarted) may campaign once we vote.
-      if (info.id == cfg.opts.id && info.proposer
-          && st.core->mode() == acceptor_mode::voting)
-        self->send(info.proposer, joined_atom::value, st.core->promised(),
-                   st.core->meta().epoch);
+      self->state.links.update(info);
+      step(drive(self, cfg),
+           [&](acceptor_core& c) { return c.announced(info.id); });
     },
     [=](sim_atom, const caf::actor& sim) {
       self->state.links.set_simulator(sim);

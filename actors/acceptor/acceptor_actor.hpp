@@ -21,6 +21,7 @@
 #include "caf/stateful_actor.hpp"
 
 #include "actors/acceptor/acceptor_core.hpp"
+#include "actors/common/core_step.hpp"
 #include "actors/common/event_log.hpp"
 #include "actors/common/paxos_monitor.hpp"
 #include "actors/common/peer_links.hpp"
@@ -53,10 +54,10 @@ struct acceptor_actor_state {
   std::shared_ptr<acceptor_log> log;
   std::optional<acceptor_core> core;
   peer_links links;
-  // Group commit: what the next flush makes durable, then sends.
-  acceptor_writes writes;
-  std::vector<outgoing> sends;
-  bool flush_queued = false;
+  /// Group commit: what the next flush makes durable, then sends.
+  held_output<acceptor_writes> held;
+  /// TEST ONLY (break_sync_rule): writes that wait until after the replies.
+  std::optional<acceptor_writes> late;
 };
 
 caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,

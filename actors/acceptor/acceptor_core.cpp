@@ -79,6 +79,7 @@ acceptor_output acceptor_core::start() {
       mode_ = acceptor_mode::voting;
       state_.meta.voting = true;
       out.writes.meta = state_.meta;
+      tell_joined(out);
       return out;
     }
     out.notes.push_back({"acceptor_mode", 0, state_.promised, 0,
@@ -86,6 +87,23 @@ acceptor_output acceptor_core::start() {
     probe(out);
   }
   return out;
+}
+
+acceptor_output acceptor_core::announced(server_id server) {
+  acceptor_output out;
+  if (server == id() && mode_ == acceptor_mode::voting)
+    tell_joined(out);
+  return out;
+}
+
+void acceptor_core::tell_joined(acceptor_output& out) {
+  out.send.push_back({id(), joined{state_.promised, state_.meta.epoch}});
+}
+
+void acceptor_core::catch_up(acceptor_output& out, uint64_t upto,
+                             server_id from) {
+  // Our learner fetches what it lacks, from this peer first.
+  out.send.push_back({id(), chosen_hint{upto, from}});
 }
 
 acceptor_output acceptor_core::tick() {
@@ -314,8 +332,7 @@ void acceptor_core::try_prepare(acceptor_output& out) {
                                      ? target - opts_.rejoin_lag_max
                                      : 0);
   if (learned_upto_ < rejoin_.target) {
-    out.catch_up_to = target;
-    out.catch_up_from = best;
+    catch_up(out, target, best);
     return;
   }
   rejoin_.at = rejoin::phase::prepare;
@@ -354,10 +371,8 @@ acceptor_output acceptor_core::handle(const rejoin_reply& msg) {
     rejoin_.at = rejoin::phase::probe;
     rejoin_.elapsed = 0;
     rejoin_.rounds = 0;
-    if (msg.learn_upto > learned_upto_) {
-      out.catch_up_to = msg.learn_upto;
-      out.catch_up_from = msg.from;
-    }
+    if (msg.learn_upto > learned_upto_)
+      catch_up(out, msg.learn_upto, msg.from);
     probe(out);
     return out;
   }
@@ -408,10 +423,13 @@ void acceptor_core::finish_rejoin(acceptor_output& out) {
                        "rejoined: a majority of voting peers promised its "
                        "ballot and reported their slots"});
   rejoin_ = rejoin{};
+  // Once the writes above are durable, our proposer may campaign.
+  tell_joined(out);
 }
 
-acceptor_output acceptor_core::learned(uint64_t upto) {
+acceptor_output acceptor_core::handle(const learned_for_acceptor& msg) {
   acceptor_output out;
+  auto upto = msg.upto;
   learned_upto_ = std::max(learned_upto_, upto);
   if (upto > trimmed_upto_ && log_ != nullptr) {
     trimmed_upto_ = upto;
@@ -467,7 +485,7 @@ void acceptor_core::check_invariants() const {
                            + ": votes without having joined");
 }
 
-void acceptor_core::check_transition(const acceptor_state& before) const {
+void acceptor_core::check_transition(const snapshot& before) const {
   check_invariants();
   if (state_.promised < before.promised)
     throw std::logic_error("acceptor " + std::to_string(id())

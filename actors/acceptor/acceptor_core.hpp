@@ -147,15 +147,7 @@ struct acceptor_options {
 };
 
 /// The result of one input: persist `writes`, then send `send`.
-struct acceptor_output {
-  acceptor_writes writes;
-  std::vector<outgoing> send;
-  std::vector<core_note> notes;
-  /// While rejoining: the local learner should catch up to this slot, from
-  /// this peer first (0: nothing to do).
-  uint64_t catch_up_to = 0;
-  server_id catch_up_from = 0;
-};
+using acceptor_output = core_output<acceptor_writes>;
 
 class acceptor_core {
 public:
@@ -164,12 +156,22 @@ public:
   acceptor_core(acceptor_options opts, acceptor_state initial,
                 acceptor_log* log = nullptr);
 
+  using output = acceptor_output;
+  using snapshot = acceptor_state;
+
   /// What to persist and send right after start: a founding member records
   /// that it votes; a rejoining one sends its first probes.
   acceptor_output start();
 
   /// One tick passed.
   acceptor_output tick();
+  /// Ticks matter only while rejoining: a voting acceptor only answers.
+  bool wants_ticks() const { return mode_ == acceptor_mode::rejoining; }
+
+  /// Server `server` announced its roles (it started, or restarted). Our
+  /// own server's proposer, new or restarted, hears that we vote: it may
+  /// campaign once we do.
+  acceptor_output announced(server_id server);
 
   // -- phase 1 ---------------------------------------------------------------
   acceptor_output handle(const prepare& msg);
@@ -183,10 +185,12 @@ public:
   acceptor_output handle(const rejoin_prepare& msg);
   acceptor_output handle(const rejoin_reply& msg);
 
-  /// The local learner has every slot up to `upto`. Accepted slots up to
+  // -- from the local learner -----------------------------------------------
+
+  /// The local learner has every slot up to `msg.upto`. Accepted slots up to
   /// there leave memory (they stay in storage, where a promise for old slots
   /// reads them): memory holds a window, not the whole log.
-  acceptor_output learned(uint64_t upto);
+  acceptor_output handle(const learned_for_acceptor& msg);
 
   // -- accessors -------------------------------------------------------------
   server_id id() const { return opts_.id; }
@@ -209,10 +213,10 @@ public:
   /// Checks a transition from `before` (throws std::logic_error): the
   /// promise never decreases and no accepted slot moves to a lower ballot
   /// or changes its value within one.
-  void check_transition(const acceptor_state& before) const;
+  void check_transition(const snapshot& before) const;
 
   /// A copy of the state, for `check_transition`.
-  const acceptor_state& state() const { return state_; }
+  snapshot snap() const { return state_; }
 
 private:
   // -- rejoining -------------------------------------------------------------
@@ -233,6 +237,8 @@ private:
   size_t others_needed() const;
   void probe(acceptor_output& out);
   void try_prepare(acceptor_output& out);
+  void catch_up(acceptor_output& out, uint64_t upto, server_id from);
+  void tell_joined(acceptor_output& out);
   void send_rejoin(acceptor_output& out);
   void finish_rejoin(acceptor_output& out);
   std::vector<accepted_slot> report(uint64_t first_slot);

@@ -3,14 +3,14 @@
 // The learner actor: a thin CAF shell around learner_core and the chat state
 // machine. Decided slots come out of the core in slot order; the actor applies
 // them to the chat history, writes slots and history to storage in one
-// write, tells its proposer how far the chosen prefix reaches, and streams
-// the new history entries to every subscribed client session, one shared
-// `delivered` message per batch.
+// write, streams the new history entries to every subscribed client
+// session, one shared `delivered` message per batch, and then sends what the
+// core says (catch-up, and how far it got to its own proposer and acceptor).
 //
 // Sessions read history with `history_request`; the reply that reaches the
 // end of the history subscribes the session, and from then on it receives
 // every entry exactly once and in order (all from this one actor, so FIFO).
-// Peers catch up with `catchup_request`, served from storage.
+// Peers catch up with `catchup_request`, which the core answers from storage.
 
 #include <memory>
 #include <vector>
@@ -35,7 +35,6 @@ struct learner_config {
   event_log_ptr log;
   caf::actor simulator;
   std::vector<server_info> peers;
-  caf::actor proposer; ///< The local proposer (told the chosen prefix).
   uint32_t history_chunk_max = 512; ///< Entries per history_reply, at most.
   /// TEST ONLY: entries take their batch's time even when it is earlier
   /// than the previous entry's (chat_state.hpp).
@@ -44,8 +43,6 @@ struct learner_config {
 
 struct learner_actor_state {
   static inline const char* name = "learner";
-  caf::actor proposer; ///< Told how far the chosen prefix reaches,
-  caf::actor acceptor; ///< and so is the local acceptor (recovery).
   std::optional<learner_core> core;
   chat_state chat;
   peer_links links;

@@ -1,5 +1,6 @@
 #include "actors/learner/learner_core.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -29,20 +30,44 @@ uint64_t digest(const value& v) {
   return h;
 }
 
-learner_core::learner_core(learner_options opts, uint64_t delivered_upto)
+learner_core::learner_core(learner_options opts, uint64_t delivered_upto,
+                           learner_log* log, uint64_t last_time_ms)
   : opts_(std::move(opts)),
+    log_(log),
     delivered_upto_(delivered_upto),
+    last_time_(last_time_ms),
     known_chosen_(delivered_upto),
     digest_base_(delivered_upto) {
   if (opts_.catchup_ticks == 0 || opts_.catchup_max_slots == 0)
     throw std::invalid_argument("learner: a tick count or limit is zero");
 }
 
+learner_output learner_core::progressed(learner_output&& out) const {
+  if (!out.writes.empty())
+    tell_local(out);
+  return std::move(out);
+}
+
+void learner_core::tell_local(learner_output& out) const {
+  // After the slots are durable: the proposer's phase 1 and window start
+  // from what we hold, and the acceptor trims its memory up to it.
+  out.send.push_back(
+    {opts_.id, learned_for_proposer{delivered_upto_, last_time_}});
+  out.send.push_back({opts_.id, learned_for_acceptor{delivered_upto_}});
+}
+
+learner_output learner_core::announced(server_id server) {
+  learner_output out;
+  if (server == opts_.id)
+    tell_local(out);
+  return out;
+}
+
 learner_output learner_core::handle(const decide& msg) {
   learner_output out;
   if (!msg.bare) {
     choose(msg.slot, msg.val, out);
-    return out;
+    return progressed(std::move(out));
   }
   // The value is the one our own acceptor reported for this ballot. Without
   // it (this learner restarted since, say) the slot is at least known to be
@@ -53,7 +78,7 @@ learner_output learner_core::handle(const decide& msg) {
     if (j != i->second.end()) {
       auto val = std::move(j->second.val);
       choose(msg.slot, val, out);
-      return out;
+      return progressed(std::move(out));
     }
   }
   // Or the vote is still on its way (it is sent first, but a peer's vote
@@ -92,7 +117,7 @@ learner_output learner_core::handle(const learn& msg) {
     auto val = std::move(i->second.val);
     choose(msg.slot, val, out);
   }
-  return out;
+  return progressed(std::move(out));
 }
 
 learner_output learner_core::handle(const catchup_reply& msg) {
@@ -108,6 +133,25 @@ learner_output learner_core::handle(const catchup_reply& msg) {
     known_chosen_ = msg.chosen_upto;
   for (auto& d : msg.slots)
     choose(d.slot, d.val, out);
+  return progressed(std::move(out));
+}
+
+learner_output learner_core::handle(const catchup_request& msg) {
+  // What the decided log has from the asked slot on, then what we hold
+  // above our own hole if it continues the run: a peer must not wait for
+  // what only our buffer has.
+  learner_output out;
+  size_t n = std::min(msg.max_slots, opts_.catchup_max_slots);
+  std::vector<decide> run;
+  if (log_ != nullptr)
+    run = log_->decided(msg.first_slot, n);
+  if (run.size() < n) {
+    auto more = buffered(msg.first_slot + run.size(), n - run.size());
+    run.insert(run.end(), std::make_move_iterator(more.begin()),
+               std::make_move_iterator(more.end()));
+  }
+  out.send.push_back({msg.from, catchup_reply{opts_.id, std::move(run),
+                                              delivered_upto_, msg.sent}});
   return out;
 }
 
@@ -120,11 +164,11 @@ std::vector<decide> learner_core::buffered(uint64_t first, size_t max) const {
   return xs;
 }
 
-learner_output learner_core::hint(uint64_t chosen_upto, server_id leader) {
-  if (chosen_upto > known_chosen_)
-    known_chosen_ = chosen_upto;
-  if (leader != 0)
-    leader_hint_ = leader;
+learner_output learner_core::handle(const chosen_hint& msg) {
+  if (msg.chosen_upto > known_chosen_)
+    known_chosen_ = msg.chosen_upto;
+  if (msg.peer != 0)
+    leader_hint_ = msg.peer;
   return {};
 }
 
@@ -164,9 +208,10 @@ void learner_core::deliver_ready(learner_output& out) {
        i != chosen_.end() && i->first == delivered_upto_ + 1;
        i = chosen_.erase(i)) {
     ++delivered_upto_;
+    last_time_ = std::max(last_time_, i->second.time_ms);
     if (opts_.check)
       digests_.push_back(digest(i->second));
-    out.deliver.push_back(decide{i->first, std::move(i->second)});
+    out.writes.slots.push_back(decide{i->first, std::move(i->second)});
     progressed = true;
   }
   if (progressed) {
@@ -226,6 +271,13 @@ void learner_core::verify_same(uint64_t slot, const value& val) const {
     throw std::logic_error("learner " + std::to_string(opts_.id) + ": slot "
                            + std::to_string(slot)
                            + " decided again with a different value");
+}
+
+void learner_core::check_transition(const snapshot& before) const {
+  check_invariants();
+  if (delivered_upto_ < before.delivered_upto)
+    throw std::logic_error("learner " + std::to_string(opts_.id)
+                           + ": delivered prefix shrank");
 }
 
 void learner_core::check_invariants() const {

@@ -6,6 +6,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
+#include "actors/common/core_step.hpp"
 #include "messages/atoms.hpp"
 #include "messages/client.hpp"
 
@@ -65,32 +66,34 @@ uint64_t wall_now(self_ptr self, const proposer_config& cfg) {
   return static_cast<uint64_t>(std::max<int64_t>(0, now_ms(self)));
 }
 
-/// Runs `f` on the core (checking invariants when asked), logs, and sends.
-template <class F>
-void step(self_ptr self, const proposer_config& cfg, F f) {
-  auto& core = *self->state.core;
-  core.set_time(wall_now(self, cfg)); // stamps the batches `f` may form
-  proposer_output out;
-  if (cfg.check_invariants) {
-    auto before = core.snap();
-    out = f(core);
-    core.check_transition(before);
-  } else {
-    out = f(core);
+/// The proposer as core_step.hpp drives it.
+struct proposer_driver : driver_base<proposer_core, self_ptr, proposer_config> {
+  static constexpr bool group_commit = false;
+
+  void stepped(const proposer_output& out) { log_output(self, cfg, out); }
+
+  void persist(const proposer_writes& w) {
+    if (w.round && cfg.storage)
+      cfg.storage->write_proposer_round(*w.round); // before the prepare
   }
-  log_output(self, cfg, out);
-  if (out.writes.round && cfg.storage)
-    cfg.storage->write_proposer_round(*out.writes.round); // before the prepare
-  if (cfg.monitor) {
-    for (auto& o : out.send) {
+
+  void sending(const proposer_writes&, const std::vector<outgoing>& sends) {
+    if (!cfg.monitor)
+      return;
+    for (auto& o : sends) {
       if (auto a = std::get_if<accept>(&o.msg))
         cfg.monitor->proposed(cfg.opts.id, a->slot, a->bal, a->val);
       else if (auto p = std::get_if<prepare>(&o.msg))
         cfg.monitor->campaigned(cfg.opts.id, self->state.epoch, p->bal);
     }
   }
-  for (auto& o : out.send)
-    self->state.links.send(self, std::move(o));
+};
+
+/// The driver of one input; the core reads the wall time from it (it
+/// stamps the batches the input may form).
+proposer_driver drive(self_ptr self, const proposer_config& cfg) {
+  self->state.core->set_time(wall_now(self, cfg));
+  return {{self, cfg}};
 }
 
 /// A "timeouts" line whenever the timeouts in force moved by a quarter or
@@ -123,57 +126,42 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
   if (!cfg.log)
     cfg.log = event_log::null();
   log_crashes(self, cfg.log, cfg.opts.id, "proposer");
-  auto opts = cfg.opts;
+  proposer_state loaded;
   if (cfg.storage)
-    opts.start_round = cfg.storage->proposer_round();
+    loaded.round = cfg.storage->proposer_round();
+  auto opts = cfg.opts;
   // Until our acceptor says it votes, we cannot know which ballots this
   // server used before a lost disk: no campaigns.
   opts.joined = false;
-  self->state.core.emplace(opts);
+  self->state.core.emplace(opts, loaded);
   self->state.links = peer_links{cfg.opts.id, cfg.simulator};
   for (auto& p : cfg.peers)
     self->state.links.update(p);
-  self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
+  start_ticks(drive(self, cfg), cfg.tick_ms);
   return {
     // -- client commands -----------------------------------------------------
     [=](submit& msg) {
-      step(self, cfg,
-           [&](proposer_core& c) { return c.submit(std::move(msg.commands)); });
+      step(drive(self, cfg), [&](proposer_core& c) {
+        return c.submit(std::move(msg.commands));
+      });
     },
-    [=](const forward& msg) {
-      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
-    },
+    [=](const forward& msg) { step(drive(self, cfg), msg); },
     // -- leader election -----------------------------------------------------
     [=](tick_atom) {
-      step(self, cfg, [](proposer_core& c) { return c.tick(); });
+      tick(drive(self, cfg), cfg.tick_ms);
       log_timeouts(self, cfg);
-      self->delayed_send(self, ms(cfg.tick_ms), tick_atom::value);
     },
     [=](campaign_atom) {
-      step(self, cfg, [](proposer_core& c) { return c.campaign(); });
+      step(drive(self, cfg), [](proposer_core& c) { return c.campaign(); });
     },
-    [=](const prevote_request& msg) {
-      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
-    },
-    [=](const prevote_reply& msg) {
-      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
-    },
-    [=](const heartbeat& msg) {
-      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
-      if (cfg.learner)
-        self->send(cfg.learner, chosen_atom::value, msg.chosen_upto, msg.from);
-    },
-    [=](const heartbeat_reply& msg) {
-      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
-    },
+    [=](const prevote_request& msg) { step(drive(self, cfg), msg); },
+    [=](const prevote_reply& msg) { step(drive(self, cfg), msg); },
+    [=](const heartbeat& msg) { step(drive(self, cfg), msg); },
+    [=](const heartbeat_reply& msg) { step(drive(self, cfg), msg); },
     // -- phase 1 -------------------------------------------------------------
-    [=](const promise& msg) {
-      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
-    },
+    [=](const promise& msg) { step(drive(self, cfg), msg); },
     // -- phase 2 -------------------------------------------------------------
-    [=](const accepted& msg) {
-      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
-    },
+    [=](const accepted& msg) { step(drive(self, cfg), msg); },
     [=](const nack& msg) {
       if (cfg.log->enabled())
         cfg.log->event(now_ms(self), cfg.opts.id, "rejected")
@@ -181,19 +169,14 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
           .field("higher", msg.promised)
           .field("slot", msg.slot)
           .field("from", msg.from);
-      step(self, cfg, [&](proposer_core& c) { return c.handle(msg); });
+      step(drive(self, cfg), msg);
     },
-    // -- lost storage --------------------------------------------------------
-    [=](joined_atom, const ballot& promised, uint64_t epoch) {
-      self->state.epoch = epoch;
-      step(self, cfg, [&](proposer_core& c) { return c.joined(promised); });
+    // -- own server ----------------------------------------------------------
+    [=](const joined& msg) {
+      self->state.epoch = msg.epoch;
+      step(drive(self, cfg), msg);
     },
-    // -- learning ------------------------------------------------------------
-    [=](learned_atom, uint64_t chosen_upto, uint64_t time_ms) {
-      step(self, cfg, [&](proposer_core& c) {
-        return c.learned(chosen_upto, time_ms);
-      });
-    },
+    [=](const learned_for_proposer& msg) { step(drive(self, cfg), msg); },
     // -- operator and peers --------------------------------------------------
     [=](skip_atom) -> bool {
       bool ok = self->state.core->skip_slot();
@@ -201,9 +184,7 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
         cfg.log->event(now_ms(self), cfg.opts.id, "skip_requested");
       return ok;
     },
-    [=](peer_atom, const server_info& info) {
-      self->state.links.update(info);
-    },
+    [=](peer_atom, const server_info& info) { self->state.links.update(info); },
     [=](sim_atom, const caf::actor& sim) {
       self->state.links.set_simulator(sim);
     },

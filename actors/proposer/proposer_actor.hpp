@@ -3,10 +3,8 @@
 // The proposer actor: a thin CAF shell around proposer_core. It turns a
 // periodic `tick` into core.tick(), feeds every peer message to the core,
 // makes what the core returns to persist durable, and then sends what it
-// returns through the peer links. It campaigns only once its acceptor says
-// it votes (`joined`). It also relays the
-// leader's chosen prefix (from heartbeats) to its local learner, which then
-// knows whether to catch up.
+// returns through the peer links (actors/common/core_step.hpp). It
+// campaigns only once its acceptor says it votes (`joined`).
 
 #include <functional>
 #include <vector>
@@ -33,7 +31,6 @@ struct proposer_config {
   event_log_ptr log;
   caf::actor simulator;
   std::vector<server_info> peers;
-  caf::actor learner; ///< The local learner (hints about the chosen prefix).
   /// The wall time, UTC milliseconds, that stamps batches (value::time_ms):
   /// node/ passes the system clock (nothing below node/ reads it). Null:
   /// the actor's clock (simulated time under the test coordinator).

@@ -33,18 +33,18 @@ void proposer_options::validate() const {
                                 "timeout's floor");
 }
 
-proposer_core::proposer_core(proposer_options opts, uint64_t chosen_upto)
+proposer_core::proposer_core(proposer_options opts, proposer_state loaded)
   : opts_(std::move(opts)),
     rng_(opts_.seed * 0x9E3779B97F4A7C15ull + opts_.id),
     prevotes_(opts_.servers.size()),
-    next_slot_(chosen_upto + 1),
-    chosen_upto_(chosen_upto),
-    learned_upto_(chosen_upto) {
+    next_slot_(loaded.learned_upto + 1),
+    chosen_upto_(loaded.learned_upto),
+    learned_upto_(loaded.learned_upto) {
   opts_.validate();
   joined_ = opts_.joined;
   if (!opts_.break_ballot_rule) {
     // Every ballot this proposer used before had a round up to here.
-    stored_round_ = opts_.start_round;
+    stored_round_ = loaded.round;
     if (stored_round_ > 0)
       max_seen_ = ballot{stored_round_, opts_.id};
   }
@@ -328,6 +328,14 @@ proposer_output proposer_core::handle(const prevote_reply& msg) {
 }
 
 proposer_output proposer_core::handle(const heartbeat& msg) {
+  auto out = follow(msg);
+  // Whoever sent it, at whatever ballot: slots up to its chosen_upto are
+  // chosen, and the sender has them. Our learner catches up if it lags.
+  out.send.push_back({id(), chosen_hint{msg.chosen_upto, msg.from}});
+  return out;
+}
+
+proposer_output proposer_core::follow(const heartbeat& msg) {
   proposer_output out;
   if (msg.from == id())
     return out;
@@ -641,18 +649,18 @@ void proposer_core::advance_chosen(uint64_t upto) {
     next_slot_ = learned_upto_ + 1;
 }
 
-proposer_output proposer_core::joined(const ballot& promised) {
+proposer_output proposer_core::handle(const joined& msg) {
   proposer_output out;
   if (!opts_.break_ballot_rule)
-    see(promised);
+    see(msg.promised);
   joined_ = true;
   return out;
 }
 
-proposer_output proposer_core::learned(uint64_t chosen_upto,
-                                       uint64_t time_ms) {
+proposer_output proposer_core::handle(const learned_for_proposer& msg) {
   proposer_output out;
-  time_floor_ = std::max(time_floor_, time_ms);
+  time_floor_ = std::max(time_floor_, msg.time_ms);
+  auto chosen_upto = msg.upto;
   learned_upto_ = std::max(learned_upto_, chosen_upto);
   advance_chosen(chosen_upto);
   if (role_ == proposer_role::leader)

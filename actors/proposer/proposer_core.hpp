@@ -70,8 +70,6 @@ struct proposer_options {
   uint32_t pending_max = 100000;  ///< Queued commands, at most.
   bool prevote = true;
   uint64_t seed = 1;
-  /// The highest round this proposer used before (from storage).
-  uint64_t start_round = 0;
   /// Its acceptor votes (false: it is rejoining after lost storage, and
   /// this proposer must not campaign until `joined`).
   bool joined = true;
@@ -99,15 +97,21 @@ struct proposer_writes {
   bool empty() const { return !round; }
 };
 
-struct proposer_output {
-  proposer_writes writes;
-  std::vector<outgoing> send;
-  std::vector<core_note> notes;
+using proposer_output = core_output<proposer_writes>;
+
+/// What a proposer starts from.
+struct proposer_state {
+  /// The highest round this proposer used before (from storage).
+  uint64_t round = 0;
+  /// The local learner holds every slot up to here.
+  uint64_t learned_upto = 0;
 };
 
 class proposer_core {
 public:
-  explicit proposer_core(proposer_options opts, uint64_t chosen_upto = 0);
+  using output = proposer_output;
+
+  explicit proposer_core(proposer_options opts, proposer_state loaded = {});
 
   // -- client commands -------------------------------------------------------
 
@@ -119,10 +123,13 @@ public:
   // -- leader election -------------------------------------------------------
 
   proposer_output tick();
+  bool wants_ticks() const { return true; }
   /// Starts an election now (PreVote first when enabled).
   proposer_output campaign();
   proposer_output handle(const prevote_request& msg);
   proposer_output handle(const prevote_reply& msg);
+  /// A heartbeat also tells our learner how far the chosen prefix reaches,
+  /// and whom to ask for it (chosen_hint, to our own server).
   proposer_output handle(const heartbeat& msg);
   proposer_output handle(const heartbeat_reply& msg);
 
@@ -137,18 +144,18 @@ public:
 
   // -- lost storage ----------------------------------------------------------
 
-  /// The local acceptor votes, having promised `promised`: campaigns may
-  /// start, above that ballot.
-  proposer_output joined(const ballot& promised);
+  /// The local acceptor votes, having promised `msg.promised`: campaigns
+  /// may start, above that ballot.
+  proposer_output handle(const joined& msg);
 
   // -- learning --------------------------------------------------------------
 
-  /// The local learner has every slot up to `chosen_upto`. Only this, and
-  /// the leader's own decisions, advance the chosen prefix: phase 1 starts
-  /// right after it, so every slot not durably learned here is rediscovered
-  /// from the acceptors. `time_ms` is the time of the last history entry it
+  /// The local learner has every slot up to `msg.upto`. Only this, and the
+  /// leader's own decisions, advance the chosen prefix: phase 1 starts right
+  /// after it, so every slot not durably learned here is rediscovered from
+  /// the acceptors. `msg.time_ms` is the time of the last history entry it
   /// holds: no batch of ours is stamped earlier.
-  proposer_output learned(uint64_t chosen_upto, uint64_t time_ms = 0);
+  proposer_output handle(const learned_for_proposer& msg);
 
   // -- time ------------------------------------------------------------------
 
@@ -232,6 +239,7 @@ private:
   void see(const ballot& b);
   void sample(server_id from, uint64_t echo);
   void heard_heartbeat(const heartbeat& msg);
+  proposer_output follow(const heartbeat& msg);
   size_t counted_promises() const;
   size_t quorum() const { return majority(opts_.servers.size()); }
 

@@ -93,11 +93,10 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
   pc.log = cfg.log;
   pc.simulator = cfg.simulator;
   pc.peers = cfg.peers;
-  pc.learner = info.learner;
   info.proposer = self->spawn<caf::linked>(proposer_actor, pc);
 
-  self->send(info.learner, bind_atom::value, info.proposer, info.acceptor);
-  // Every role reaches its own server through the peer table too.
+  // Every role reaches its own server through the peer table too (the
+  // roles of one server talk to each other like peers).
   for (auto& r : {info.acceptor, info.proposer, info.learner})
     self->send(r, peer_atom::value, info);
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "actors/acceptor/acceptor_core.hpp"
+#include "actors/learner/learner_core.hpp"
 #include "messages/client.hpp"
 #include "messages/paxos.hpp"
 
@@ -67,16 +68,16 @@ struct learner_state {
   std::vector<std::pair<uint64_t, uint64_t>> clients;
 };
 
-class learner_storage {
+/// A server's learner store, which is also its learner core's window on the
+/// decided log (learner_log::decided: applied slots from `first`, at most
+/// `max`, contiguous).
+class learner_storage : public learner_log {
 public:
-  virtual ~learner_storage() = default;
   virtual learner_state load() = 0;
   /// Makes `w` durable (all of it or nothing). Throws std::logic_error,
   /// writing nothing, unless the slots continue the applied slots and the
   /// entries the history, without gaps.
   virtual void write(const learner_writes& w) = 0;
-  /// Applied slots from `first`, at most `max`, contiguous.
-  virtual std::vector<decide> decided(uint64_t first, size_t max) = 0;
   /// History entries from index `first`, at most `max`.
   virtual std::vector<chat_entry> history(uint64_t first, size_t max) = 0;
 };

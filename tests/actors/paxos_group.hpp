@@ -78,10 +78,7 @@ public:
     auto c = proposer_config_for(p_, id, 0);
     c.storage = disks_[id].acceptor;
     c.log = log_;
-    c.learner = info_[id].learner;
     info_[id].proposer = fx_.own(fx_.sys.spawn(proposer_actor, c));
-    caf::anon_send(info_[id].learner, bind_atom::value, info_[id].proposer,
-                   info_[id].acceptor);
   }
 
   void kill(const caf::actor& a) {

@@ -177,7 +177,7 @@ TEST_CASE("acceptor: phase 2 follows Paxos Made Simple 2.2(b)") {
 TEST_CASE("acceptor: a higher ballot replaces the accepted value of a slot") {
   auto a = make(1);
   a.handle(accept{{1, 1}, 3, val("first")});
-  auto before = a.state();
+  auto before = a.snap();
   auto out = a.handle(accept{{2, 2}, 3, val("second")});
   CHECK(reply<accepted>(out) != std::nullopt);
   CHECK(a.find(3)->val == val("second"));
@@ -195,7 +195,7 @@ TEST_CASE("acceptor: a retransmitted accept needs no second write") {
 
 TEST_CASE("acceptor: the invariant checks catch a broken rule") {
   auto a = make(1, with({3, 1}, {{2, {3, 1}, val("v")}}));
-  auto before = a.state();
+  auto before = a.snap();
   // A healthy transition passes.
   a.handle(prepare{{4, 2}, 1});
   CHECK_NOTHROW(a.check_transition(before));
@@ -216,7 +216,7 @@ TEST_CASE("acceptor: learned slots leave memory, and a promise reaching below "
     for (auto& w : out.writes.accepted)
       disk.accepted[w.slot] = w;
   }
-  a.learned(3);
+  a.handle(learned_for_acceptor{3});
   CHECK(a.trimmed_upto() == 3);
   CHECK(a.find(3) == nullptr);
   REQUIRE(a.find(4) != nullptr);
@@ -315,6 +315,7 @@ namespace {
 struct rejoin_run {
   acceptor_core joiner;
   std::map<server_id, acceptor_core> peers;
+  std::vector<acceptor_output> outputs; ///< The joiner's, in order.
 
   explicit rejoin_run(std::vector<server_id> servers, server_id id = 1)
     : joiner(opts(id, servers), acceptor_state{}) {
@@ -354,8 +355,10 @@ struct rejoin_run {
           next.push_back(std::move(r));
       if (next.empty())
         next.push_back(joiner.tick()), next.push_back(joiner.tick());
+      outputs.insert(outputs.end(), pending.begin(), pending.end());
       pending = std::move(next);
     }
+    outputs.insert(outputs.end(), pending.begin(), pending.end());
   }
 };
 
@@ -385,6 +388,98 @@ TEST_CASE("acceptor: a rejoining acceptor needs a majority of the cluster "
   REQUIRE(p->epochs.size() == 1);
   CHECK(p->epochs[0] == std::make_pair(server_id{1}, uint64_t{1}));
   CHECK(r.peers.at(5).meta().epochs.empty());
+}
+
+TEST_CASE("acceptor: its own proposer hears that it votes once it has "
+          "rejoined, with the rejoin's writes, and never before") {
+  rejoin_run r{{1, 2, 3}};
+  for (server_id id = 2; id <= 3; ++id)
+    r.peers.emplace(id, make(id, with({3, 4})));
+  r.run({2});
+  REQUIRE(r.joiner.mode() == acceptor_mode::rejoining);
+  for (auto& out : r.outputs)
+    CHECK(sent<joined>(out.send).empty());
+  // Told that its own server (re)started roles while it rejoins: nothing.
+  CHECK(r.joiner.announced(1).send.empty());
+  r.run({2, 3});
+  REQUIRE(r.joiner.mode() == acceptor_mode::voting);
+  std::vector<const acceptor_output*> with_joined;
+  for (auto& out : r.outputs)
+    if (!sent<joined>(out.send).empty())
+      with_joined.push_back(&out);
+  REQUIRE(with_joined.size() == 1);
+  auto& out = *with_joined[0];
+  auto j = sent_envelopes<joined>(out.send);
+  REQUIRE(j.size() == 1);
+  CHECK(j[0].to == 1); // its own server: the proposer
+  CHECK(std::get<joined>(j[0].msg).promised == r.joiner.promised());
+  CHECK(std::get<joined>(j[0].msg).epoch == r.joiner.meta().epoch);
+  // Persisted before the actor sends it: the same output writes the meta
+  // that says it votes, and the promise it rejoined at.
+  REQUIRE(out.writes.meta.has_value());
+  CHECK(out.writes.meta->voting);
+  CHECK(out.writes.promised == r.joiner.promised());
+}
+
+TEST_CASE("acceptor: a voting acceptor tells its own server's proposer, new "
+          "or restarted, that it votes, and nobody else's") {
+  auto a = make(2, with({4, 1}));
+  auto own = a.announced(2);
+  auto j = sent_envelopes<joined>(own.send);
+  REQUIRE(j.size() == 1);
+  CHECK(j[0].to == 2);
+  CHECK(std::get<joined>(j[0].msg).promised == ballot{4, 1});
+  CHECK(own.send.size() == 1);
+  CHECK(own.writes.empty());
+  CHECK(a.announced(3).send.empty());
+}
+
+TEST_CASE("acceptor: a rejoining acceptor probes every other acceptor, again "
+          "at a period that doubles up to 16 times probe_ticks") {
+  acceptor_core a{opts(1, {1, 2, 3}), acceptor_state{}};
+  CHECK(a.wants_ticks());
+  auto first = sent_envelopes<state_query>(a.start().send);
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].to == 2);
+  CHECK(first[1].to == 3);
+  std::vector<int> rounds;
+  for (int t = 1; t <= 200; ++t) {
+    auto qs = sent_envelopes<state_query>(a.tick().send);
+    if (qs.empty())
+      continue;
+    CHECK(qs.size() == 2);
+    rounds.push_back(t);
+  }
+  // probe_ticks = 2: waits of 2, 4, 8, 16, 32, then 32 on.
+  CHECK(rounds == std::vector<int>{2, 6, 14, 30, 62, 94, 126, 158, 190});
+  // A voting acceptor only answers: no ticks.
+  CHECK_FALSE(make(1).wants_ticks());
+}
+
+TEST_CASE("acceptor: a refused rejoin that needs its learner further sends "
+          "the learner to the peer that said so") {
+  rejoin_run r{{1, 2, 3}};
+  auto start = r.joiner.start();
+  acceptor_output go;
+  for (auto& o : start.send) {
+    auto inc = r.joiner.options().incarnation;
+    go = r.joiner.handle(state_reply{o.to, inc, {3, 4}, true, 0, 0, 0});
+  }
+  auto prep = sent<rejoin_prepare>(go.send);
+  REQUIRE(prep.size() == 2);
+  rejoin_reply no;
+  no.from = 3;
+  no.bal = prep[0].bal;
+  no.epoch = prep[0].epoch;
+  no.learn_upto = 12;
+  auto out = r.joiner.handle(no);
+  auto hints = sent_envelopes<chosen_hint>(out.send);
+  REQUIRE(hints.size() == 1);
+  CHECK(hints[0].to == 1);
+  CHECK(std::get<chosen_hint>(hints[0].msg).chosen_upto == 12);
+  CHECK(std::get<chosen_hint>(hints[0].msg).peer == 3);
+  // And it probes again.
+  CHECK(sent<state_query>(out.send).size() == 2);
 }
 
 TEST_CASE("acceptor: a rejoin is refused below a peer's promise or epoch, "
@@ -426,18 +521,23 @@ TEST_CASE("acceptor: a rejoining acceptor's learner catches up first, and "
   auto out = joiner.start();
   auto peer2 = make(2, with({3, 2}, {{9, {3, 2}, val("nine")}}));
   auto peer3 = make(3, with({3, 2}));
-  peer2.learned(8);
-  peer3.learned(8);
+  peer2.handle(learned_for_acceptor{8});
+  peer3.handle(learned_for_acceptor{8});
   auto a2 = peer2.handle(std::get<state_query>(out.send[0].msg));
   auto a3 = peer3.handle(std::get<state_query>(out.send[1].msg));
   joiner.handle(std::get<state_reply>(a2.send[0].msg));
   auto wait = joiner.handle(std::get<state_reply>(a3.send[0].msg));
-  // The peers delivered up to 8: catch up to within 2 of it first.
-  CHECK(wait.catch_up_to == 8);
+  // The peers delivered up to 8: our learner catches up to within 2 of it
+  // first, from a peer that has it.
+  auto hints = sent_envelopes<chosen_hint>(wait.send);
+  REQUIRE(hints.size() == 1);
+  CHECK(hints[0].to == 1);
+  CHECK(std::get<chosen_hint>(hints[0].msg).chosen_upto == 8);
+  CHECK(std::get<chosen_hint>(hints[0].msg).peer == 2);
   CHECK(sent<rejoin_prepare>(wait.send).empty());
   for (uint64_t s = 1; s <= 6; ++s)
     disk.chosen[s] = val("old");
-  auto go = joiner.learned(6);
+  auto go = joiner.handle(learned_for_acceptor{6});
   auto prep = sent<rejoin_prepare>(go.send);
   REQUIRE(prep.size() == 2);
   CHECK(prep[0].first_slot == 7);

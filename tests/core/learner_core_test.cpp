@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "actors/learner/learner_core.hpp"
 #include "tests/core/helpers.hpp"
 
@@ -24,7 +26,7 @@ value v(const char* text) {
 
 std::vector<uint64_t> slots(const learner_output& out) {
   std::vector<uint64_t> xs;
-  for (auto& d : out.deliver)
+  for (auto& d : out.writes.slots)
     xs.push_back(d.slot);
   return xs;
 }
@@ -44,12 +46,13 @@ TEST_CASE("learner: decided slots are delivered in slot order") {
 // when a majority of acceptors have accepted it (in one proposal).
 TEST_CASE("learner: a majority of acceptors in one ballot chooses a value") {
   learner_core l{opts(), 0};
-  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).deliver.empty());
-  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).deliver.empty()); // same acceptor
-  CHECK(l.handle(learn{{2, 2}, 1, 2, v("y")}).deliver.empty()); // other ballot
+  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).writes.slots.empty());
+  // The same acceptor again, then another ballot:
+  CHECK(l.handle(learn{{1, 1}, 1, 1, v("x")}).writes.slots.empty());
+  CHECK(l.handle(learn{{2, 2}, 1, 2, v("y")}).writes.slots.empty());
   auto out = l.handle(learn{{1, 1}, 1, 3, v("x")});
-  REQUIRE(out.deliver.size() == 1);
-  CHECK(out.deliver[0].val == v("x"));
+  REQUIRE(out.writes.slots.size() == 1);
+  CHECK(out.writes.slots[0].val == v("x"));
 }
 
 TEST_CASE("learner: votes split across ballots choose nothing") {
@@ -63,7 +66,7 @@ TEST_CASE("learner: votes split across ballots choose nothing") {
 TEST_CASE("learner: a stalled learner asks the leader, then the other peers, "
           "each time waiting twice as long") {
   learner_core l{opts(), 4};
-  l.hint(9, 3);
+  l.handle(chosen_hint{9, 3});
   std::vector<outgoing> asked;
   std::vector<int> when;
   for (int i = 1; i <= 21; ++i)
@@ -105,17 +108,17 @@ TEST_CASE("learner: a bare decide chooses the value its own acceptor reported "
           "for that ballot") {
   learner_core l{opts(), 0};
   // Our acceptor's vote: one of three, not a majority by itself.
-  CHECK(l.handle(learn{{2, 3}, 1, 1, v("mine")}).deliver.empty());
+  CHECK(l.handle(learn{{2, 3}, 1, 1, v("mine")}).writes.slots.empty());
   auto out = l.handle(decide{1, value{}, {2, 3}, true});
-  REQUIRE(out.deliver.size() == 1);
-  CHECK(out.deliver[0].val == v("mine"));
+  REQUIRE(out.writes.slots.size() == 1);
+  CHECK(out.writes.slots[0].val == v("mine"));
 }
 
 TEST_CASE("learner: a bare decide without the matching vote only says the slot "
           "is chosen, and catch-up fetches it") {
   learner_core l{opts(), 0};
   l.handle(learn{{1, 1}, 1, 1, v("old ballot")});
-  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).deliver.empty());
+  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).writes.slots.empty());
   CHECK(l.known_chosen() == 1);
   std::vector<outgoing> asked;
   for (int i = 0; i < 3; ++i)
@@ -128,23 +131,23 @@ TEST_CASE("learner: a bare decide without the matching vote only says the slot "
 TEST_CASE("learner: a bare decide that overtakes its own acceptor's vote waits "
           "for the vote, and chooses only the decided ballot") {
   learner_core l{opts(), 0};
-  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).deliver.empty());
+  CHECK(l.handle(decide{1, value{}, {2, 3}, true}).writes.slots.empty());
   // Our acceptor's vote at another ballot is not it.
-  CHECK(l.handle(learn{{1, 1}, 1, 1, v("old ballot")}).deliver.empty());
+  CHECK(l.handle(learn{{1, 1}, 1, 1, v("old ballot")}).writes.slots.empty());
   auto out = l.handle(learn{{2, 3}, 1, 1, v("mine")});
-  REQUIRE(out.deliver.size() == 1);
-  CHECK(out.deliver[0].val == v("mine"));
+  REQUIRE(out.writes.slots.size() == 1);
+  CHECK(out.writes.slots[0].val == v("mine"));
   CHECK(l.delivered_upto() == 1);
 }
 
 TEST_CASE("learner: votes of two values at one ballot never make a majority") {
   learner_core l{opts(false), 0};
-  CHECK(l.handle(learn{{1, 1}, 1, 2, v("A")}).deliver.empty());
+  CHECK(l.handle(learn{{1, 1}, 1, 2, v("A")}).writes.slots.empty());
   // A second value at (1,1): a reused ballot. Not counted with the first.
-  CHECK(l.handle(learn{{1, 1}, 1, 3, v("B")}).deliver.empty());
+  CHECK(l.handle(learn{{1, 1}, 1, 3, v("B")}).writes.slots.empty());
   auto out = l.handle(learn{{1, 1}, 1, 1, v("A")});
-  REQUIRE(out.deliver.size() == 1);
-  CHECK(out.deliver[0].val == v("A"));
+  REQUIRE(out.writes.slots.size() == 1);
+  CHECK(out.writes.slots[0].val == v("A"));
   learner_core strict{opts(true), 0};
   strict.handle(learn{{1, 1}, 1, 2, v("A")});
   CHECK_THROWS_AS(strict.handle(learn{{1, 1}, 1, 3, v("B")}), std::logic_error);
@@ -167,7 +170,7 @@ TEST_CASE("learner: what it holds above a hole can be served to a peer that "
 TEST_CASE("learner: a peer that answers slowly is given its round trip before "
           "the next ask") {
   learner_core l{opts(), 4};
-  l.hint(9, 3);
+  l.handle(chosen_hint{9, 3});
   catchup_request first;
   int t = 0;
   for (; t < 10; ++t)
@@ -183,4 +186,94 @@ TEST_CASE("learner: a peer that answers slowly is given its round trip before "
   for (int i = 0; i < 499; ++i)
     asks += static_cast<int>(l.tick().send.size());
   CHECK(asks == 0);
+}
+
+namespace {
+
+/// The decided log as the storage holds it.
+struct fake_log : learner_log {
+  std::map<uint64_t, value> slots;
+  std::vector<decide> decided(uint64_t first, size_t max) override {
+    std::vector<decide> xs;
+    for (auto s = first; xs.size() < max && slots.count(s) > 0; ++s)
+      xs.push_back(decide{s, slots.at(s)});
+    return xs;
+  }
+};
+
+/// The progress the output reports to the own server: (to, upto) of the
+/// learned_for_proposer and the learned_for_acceptor, in this order.
+std::vector<std::pair<server_id, uint64_t>>
+progress(const learner_output& out) {
+  std::vector<std::pair<server_id, uint64_t>> xs;
+  for (auto& o : out.send)
+    if (auto p = std::get_if<learned_for_proposer>(&o.msg))
+      xs.emplace_back(o.to, p->upto);
+  for (auto& o : out.send)
+    if (auto a = std::get_if<learned_for_acceptor>(&o.msg))
+      xs.emplace_back(o.to, a->upto);
+  return xs;
+}
+
+using progress_list = std::vector<std::pair<server_id, uint64_t>>;
+
+} // namespace
+
+TEST_CASE("learner: every delivery tells its own proposer and acceptor how "
+          "far it got, once per input, and nothing else does") {
+  learner_core l{opts(), 0};
+  // Buffered above a hole: nothing delivered, nothing to tell.
+  CHECK(progress(l.handle(decide{2, v("b")})).empty());
+  CHECK(progress(l.handle(learn{{1, 1}, 3, 2, v("c")})).empty());
+  // The hole closes: slots 1 and 2 in one write, then one report each.
+  auto out = l.handle(decide{1, v("a")});
+  CHECK(out.writes.slots.size() == 2);
+  CHECK(progress(out) == progress_list{{1, 2}, {1, 2}});
+  // A catch-up run delivers several slots: still one report each.
+  auto run = l.handle(catchup_reply{2, {{3, v("c")}, {4, v("d")}}, 4});
+  CHECK(run.writes.slots.size() == 2);
+  CHECK(progress(run) == progress_list{{1, 4}, {1, 4}});
+  // A repeat delivers nothing and tells nothing.
+  CHECK(progress(l.handle(decide{4, v("d")})).empty());
+  CHECK(progress(l.tick()).empty());
+}
+
+TEST_CASE("learner: its own server's new or restarted proposer and acceptor "
+          "hear how far it got") {
+  learner_core l{opts(), 6};
+  auto own = l.announced(1);
+  CHECK(progress(own) == progress_list{{1, 6}, {1, 6}});
+  CHECK(own.send.size() == 2);
+  CHECK(l.announced(2).send.empty());
+}
+
+TEST_CASE("learner: a catch-up request is answered from the decided log, "
+          "then from the buffer if it continues the run, within the limit") {
+  fake_log disk;
+  for (uint64_t s = 1; s <= 4; ++s)
+    disk.slots[s] = v("old");
+  learner_core l{opts(), 4, &disk};
+  for (uint64_t s : {6, 7, 8})
+    l.handle(decide{s, v("new")}); // held above the hole at 5
+  auto answer = [&](uint64_t first, uint32_t max) {
+    auto out = l.handle(catchup_request{3, first, max, 77});
+    REQUIRE(out.send.size() == 1);
+    CHECK(out.send[0].to == 3);
+    auto r = std::get<catchup_reply>(out.send[0].msg);
+    CHECK(r.from == 1);
+    CHECK(r.chosen_upto == 4);
+    CHECK(r.echo == 77);
+    std::vector<uint64_t> xs;
+    for (auto& d : r.slots)
+      xs.push_back(d.slot);
+    return xs;
+  };
+  CHECK(answer(2, 5) == std::vector<uint64_t>{2, 3, 4});
+  // The buffer continues a run that starts where the log ends.
+  CHECK(answer(6, 5) == std::vector<uint64_t>{6, 7, 8});
+  // Never more than catchup_max_slots (10), whatever the peer asks.
+  for (uint64_t s = 5; s <= 20; ++s)
+    disk.slots[s] = v("more");
+  CHECK(answer(1, 100).size() == 10);
+  CHECK(answer(1, 3).size() == 3);
 }

@@ -42,7 +42,7 @@ proposer_output elect(proposer_core& p, std::vector<server_id> voters = {1, 2}) 
 } // namespace
 
 TEST_CASE("proposer: phase 1 prepares a fresh ballot for every open slot") {
-  proposer_core p{opts(2), 5};
+  proposer_core p{opts(2), proposer_state{0, 5}};
   auto out = p.campaign();
   CHECK(p.role() == proposer_role::candidate);
   auto prep = sent_envelopes<prepare>(out.send);
@@ -190,7 +190,7 @@ TEST_CASE("proposer: the window bounds slots in flight, and waiting commands "
   p.handle(accepted{b, 1, 1});
   p.handle(accepted{b, 1, 2});
   // The window counts from what the local learner holds.
-  auto freed = p.learned(1);
+  auto freed = p.handle(learned_for_proposer{1});
   auto acc = sent<accept>(freed.send);
   REQUIRE(acc.size() == 1);
   CHECK(acc[0].val.commands.size() == 3); // batch_max
@@ -251,6 +251,34 @@ TEST_CASE("proposer: a heartbeat makes a follower forward commands to the "
   REQUIRE(f.size() == 1);
   CHECK(f[0].to == 3);
   CHECK(std::get<forward>(f[0].msg).commands.size() == 1);
+}
+
+TEST_CASE("proposer: every heartbeat tells its own learner how far the "
+          "chosen prefix reaches and whom to ask") {
+  struct row {
+    const char* name;
+    ballot bal;
+    server_id from;
+  };
+  const row rows[] = {
+    {"the current leader's", {5, 3}, 3},
+    {"a stale leader's: what it says is chosen still is", {1, 1}, 1},
+    {"our own", {5, 2}, 2},
+  };
+  for (auto& r : rows) {
+    INFO(r.name);
+    proposer_core p{opts(2)};
+    p.handle(heartbeat{{5, 3}, 3, 0});
+    auto out = p.handle(heartbeat{r.bal, r.from, 7});
+    auto hints = sent_envelopes<chosen_hint>(out.send);
+    REQUIRE(hints.size() == 1);
+    CHECK(hints[0].to == 2); // our own server: its learner
+    CHECK(std::get<chosen_hint>(hints[0].msg).chosen_upto == 7);
+    CHECK(std::get<chosen_hint>(hints[0].msg).peer == r.from);
+    // Not knowledge of the proposer's own: phase 1 starts after what its
+    // learner holds.
+    CHECK(p.chosen_upto() == 0);
+  }
 }
 
 TEST_CASE("proposer: a stale leader learns of the higher ballot and steps "
@@ -335,7 +363,7 @@ TEST_CASE("proposer: a skipped slot is filled with a no-op") {
 
 TEST_CASE("proposer: learned slots are never proposed again") {
   proposer_core p{opts(1)};
-  p.learned(10);
+  p.handle(learned_for_proposer{10});
   auto prep = sent<prepare>(p.campaign().send);
   CHECK(prep.at(0).first_slot == 11);
   p.handle(promise{prep[0].bal, 1, 11, {}, 0, {}});
@@ -347,7 +375,7 @@ TEST_CASE("proposer: learned slots are never proposed again") {
 TEST_CASE("proposer: a batch is stamped with the time its caller gives, "
           "never earlier than what was learned or stamped before") {
   proposer_core p{opts(1, false, 8)};
-  p.learned(0, 5000); // the last entry our learner holds is from 5000
+  p.handle(learned_for_proposer{0, 5000}); // the last entry our learner holds is from 5000
   elect(p);
   auto stamped = [&](uint64_t now, uint64_t seq) {
     p.set_time(now);
@@ -393,7 +421,7 @@ TEST_CASE("proposer: with the time rule broken, batches take the clock "
   auto o = opts(1);
   o.break_time_rule = true;
   proposer_core p{o};
-  p.learned(0, 5000);
+  p.handle(learned_for_proposer{0, 5000});
   elect(p);
   p.set_time(4000);
   CHECK(sent<accept>(p.submit({cmd(5, 1)}).send).at(0).val.time_ms == 4000);
@@ -431,7 +459,7 @@ TEST_CASE("proposer: decisions never run more than window slots past the "
   p.handle(accepted{b, 1, 1});
   p.handle(accepted{b, 1, 2});
   CHECK(p.chosen_upto() == 2);
-  auto out = p.learned(2);
+  auto out = p.handle(learned_for_proposer{2});
   CHECK(sent<accept>(out.send).size() == 2); // slots 3 and 4
 }
 
@@ -453,7 +481,7 @@ TEST_CASE("proposer: a new leader re-proposes adopted slots a window at a "
   CHECK(acc[1].slot == 2);
   p.handle(accepted{b, 1, 1});
   p.handle(accepted{b, 1, 2});
-  auto more = sent<accept>(p.learned(1).send);
+  auto more = sent<accept>(p.handle(learned_for_proposer{1}).send);
   REQUIRE(more.size() == 1);
   CHECK(more[0].slot == 3);
   CHECK(more[0].val == v);
@@ -470,14 +498,14 @@ TEST_CASE("proposer: every new ballot round is made durable before its "
   REQUIRE(prep.size() == 1);
   CHECK(*out.writes.round == prep[0].bal.round);
   auto o = opts(1);
-  o.start_round = *out.writes.round;
-  proposer_core restarted{o};
+  proposer_state stored{*out.writes.round, 0};
+  proposer_core restarted{o, stored};
   auto again = sent<prepare>(restarted.campaign().send);
   REQUIRE(again.size() == 1);
-  CHECK(again[0].bal.round == o.start_round + 1);
+  CHECK(again[0].bal.round == stored.round + 1);
   // TEST ONLY: with the rule broken the ballot is reused, as it was.
   o.break_ballot_rule = true;
-  proposer_core broken{o};
+  proposer_core broken{o, stored};
   auto reused = broken.campaign();
   CHECK_FALSE(reused.writes.round.has_value());
   CHECK(sent<prepare>(reused.send)[0].bal == prep[0].bal);
@@ -493,7 +521,7 @@ TEST_CASE("proposer: without its acceptor joined it never campaigns, and "
     CHECK(sent<prepare>(p.tick().send).empty());
   CHECK(sent<prepare>(p.submit({cmd(1, 1)}).send).empty());
   CHECK(p.role() == proposer_role::follower);
-  p.joined(ballot{41, 1});
+  p.handle(joined{ballot{41, 1}, 0});
   auto prep = sent<prepare>(p.campaign().send);
   REQUIRE(prep.size() == 1);
   CHECK(prep[0].bal == ballot{42, 1});
