@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from common import Failure, check, json_lines
+from common import Failure, check, json_lines, workdir
 
 
 def free_port_block(n):
@@ -151,6 +151,31 @@ class Cluster:
         raise Failure(f"timed out after {timeout}s waiting for {what}")
 
 
+def with_cluster(build, fn, leader_timeout=30, prefix="cafchat-cluster-",
+                 **kw):
+    """Runs fn(cluster) on a new cluster (Cluster's options in kw) that has
+    elected a leader, and stops it afterwards; a failure carries the tails of
+    the nodes' logs."""
+    wd = workdir(prefix)
+    c = Cluster(build, wd, **kw)
+    try:
+        c.start_all()
+        c.wait(lambda: c.status()["ready"] and c.leader() is not None,
+               leader_timeout, "the cluster to elect a leader")
+        fn(c)
+    except Failure as e:
+        logs = ""
+        for f in sorted(os.listdir(wd)):
+            if f.startswith("node-"):
+                with open(os.path.join(wd, f), errors="replace") as fh:
+                    tail = fh.read()[-600:]
+                logs += f"\n--- {f}:\n{tail}"
+        raise Failure(f"{e}{logs}")
+    finally:
+        c.stop_all()
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 class Feeder:
     """A caf-chat client fed line by line from a thread, with a pause between
     lines, so that faults hit it mid-stream."""
@@ -188,6 +213,26 @@ class Feeder:
         self.stderr = err.decode()
         self.objs = json_lines(out.decode(), f"caf-chat {self.name}")
         return self
+
+
+def feed_through_leader_kill(c, n, names=("alice", "bob", "carol")):
+    """Feeders that send n lines each while the leader is killed with
+    SIGKILL a third of the way in and started again at two thirds; returns
+    them finished, each checked to have exited 0."""
+    feeders = [Feeder(c, name, [f"{name} {i}" for i in range(n)], pause=0.03)
+               for name in names]
+    c.wait(lambda: all(f.sent >= n // 3 for f in feeders), 30,
+           "a third of the messages to be sent")
+    leader = c.leader()
+    check(leader is not None, "no leader")
+    c.kill9(leader)
+    c.wait(lambda: all(f.sent >= 2 * n // 3 for f in feeders), 30,
+           "two thirds of the messages")
+    c.start(leader)
+    for f in feeders:
+        f.finish()
+        check(f.rc == 0, f"{f.name} exit {f.rc}: {f.stderr[-500:]}")
+    return feeders
 
 
 def check_common_order(feeders, final_history):

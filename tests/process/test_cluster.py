@@ -11,31 +11,15 @@ import socket
 import subprocess
 import time
 
-from cluster import Cluster, Feeder, check_common_order
+from cluster import Cluster, Feeder, check_common_order, feed_through_leader_kill
+from cluster import with_cluster as cluster_run
 from common import ROOT, Failure, check, event_log, parse_args, run_tests, workdir
 
 ARGS = parse_args()
 
 
 def with_cluster(fn, leader_timeout=30, **kw):
-    wd = workdir("cafchat-cluster-")
-    c = Cluster(ARGS.build, wd, **kw)
-    try:
-        c.start_all()
-        c.wait(lambda: c.status()["ready"] and c.leader() is not None,
-               leader_timeout, "the cluster to elect a leader")
-        fn(c)
-    except Failure as e:
-        logs = ""
-        for f in sorted(os.listdir(wd)):
-            if f.startswith("node-"):
-                with open(os.path.join(wd, f), errors="replace") as fh:
-                    tail = fh.read()[-600:]
-                logs += f"\n--- {f}:\n{tail}"
-        raise Failure(f"{e}{logs}")
-    finally:
-        c.stop_all()
-        shutil.rmtree(wd, ignore_errors=True)
+    cluster_run(ARGS.build, fn, leader_timeout, **kw)
 
 
 def final_history(c):
@@ -52,19 +36,7 @@ def final_history(c):
 def test_kill9_leader_mid_stream_then_restart():
     def body(c):
         n = 60
-        feeders = [Feeder(c, name, [f"{name} {i}" for i in range(n)], pause=0.03)
-                   for name in ("alice", "bob", "carol")]
-        c.wait(lambda: all(f.sent >= n // 3 for f in feeders), 30,
-               "a third of the messages to be sent")
-        leader = c.leader()
-        check(leader is not None, "no leader")
-        c.kill9(leader)
-        c.wait(lambda: all(f.sent >= 2 * n // 3 for f in feeders), 30,
-               "two thirds of the messages")
-        c.start(leader)
-        for f in feeders:
-            f.finish()
-            check(f.rc == 0, f"{f.name} exit {f.rc}: {f.stderr[-500:]}")
+        feeders = feed_through_leader_kill(c, n)
         hist = final_history(c)
         check_common_order(feeders, hist)
         check(len(hist) == 3 * n, f"history has {len(hist)} of {3 * n}")

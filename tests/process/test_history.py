@@ -12,12 +12,12 @@ import os
 import pty
 import re
 import select
-import shutil
 import subprocess
 import time
 
-from cluster import Cluster, Feeder, check_common_order
-from common import Failure, check, json_lines, messages, parse_args, run_tests, workdir
+from cluster import check_common_order, feed_through_leader_kill
+from cluster import with_cluster as cluster_run
+from common import check, json_lines, messages, parse_args, run_tests
 
 ARGS = parse_args()
 
@@ -26,23 +26,7 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def with_cluster(fn, **kw):
-    wd = workdir("cafchat-history-")
-    c = Cluster(ARGS.build, wd, **kw)
-    try:
-        c.start_all()
-        c.wait(lambda: c.status()["ready"] and c.leader() is not None, 30,
-               "the cluster to elect a leader")
-        fn(c)
-    except Failure as e:
-        logs = ""
-        for f in sorted(os.listdir(wd)):
-            if f.startswith("node-"):
-                with open(os.path.join(wd, f), errors="replace") as fh:
-                    logs += f"\n--- {f}:\n{fh.read()[-600:]}"
-        raise Failure(f"{e}{logs}")
-    finally:
-        c.stop_all()
-        shutil.rmtree(wd, ignore_errors=True)
+    cluster_run(ARGS.build, fn, prefix="cafchat-history-", **kw)
 
 
 def caf_chat(c, *args, stdin=b"", timeout=120):
@@ -79,19 +63,8 @@ def test_times_agree_at_every_client_and_never_go_back():
     def body(c):
         start = datetime.datetime.now(datetime.timezone.utc)
         n = 45
-        feeders = [Feeder(c, name, [f"{name} {i}" for i in range(n)], pause=0.03)
-                   for name in ("alice", "bob", "carol")]
-        c.wait(lambda: all(f.sent >= n // 3 for f in feeders), 30,
-               "a third of the messages to be sent")
-        leader = c.leader()
-        check(leader is not None, "no leader")
-        c.kill9(leader)  # a new leader stamps the rest
-        c.wait(lambda: all(f.sent >= 2 * n // 3 for f in feeders), 30,
-               "two thirds of the messages")
-        c.start(leader)
-        for f in feeders:
-            f.finish()
-            check(f.rc == 0, f"{f.name} exit {f.rc}: {f.stderr[-500:]}")
+        # A new leader stamps the messages after the kill.
+        feeders = feed_through_leader_kill(c, n)
         # A reader with no input: at the end of input it waits for the
         # history as it was when it joined, which is all of it.
         rc, out, err = caf_chat(c, "--name", "reader", "--output", "jsonl")
