@@ -419,26 +419,13 @@ const std::map<std::string, std::pair<role, msg_phase>> expected_peer_messages{
   {"rejoin_reply", {role::acceptor, msg_phase::prepare}},
 };
 
-/// Calls `f(type_tag<T>{})` for every alternative `T` of paxos_message.
-template <class F, size_t... Is>
-void for_each_alternative(F&& f, std::index_sequence<Is...>) {
-  (f(type_tag<std::variant_alternative_t<Is, paxos_message>>{}), ...);
-}
-
-template <class F>
-void for_each_alternative(F&& f) {
-  for_each_alternative(std::forward<F>(f),
-                       std::make_index_sequence<
-                         std::variant_size_v<paxos_message>>{});
-}
-
 } // namespace
 
 TEST_CASE_METHOD(fixture, "messages: every peer message has a name, a "
                           "receiving role and a phase, and is registered "
                           "under its name") {
   std::set<std::string> seen;
-  for_each_alternative([&](auto tag) {
+  for_each_type(peer_messages{}, [&](auto tag) {
     using type = typename decltype(tag)::type;
     using traits = peer_traits<type>;
     std::string name{traits::name};
@@ -462,7 +449,7 @@ TEST_CASE_METHOD(fixture, "messages: every peer message has a name, a "
 
 TEST_CASE_METHOD(fixture, "messages: peer links and the fault simulator read "
                           "a peer message's traits") {
-  for_each_alternative([&](auto tag) {
+  for_each_type(peer_messages{}, [&](auto tag) {
     using type = typename decltype(tag)::type;
     using traits = peer_traits<type>;
     INFO("peer message " << traits::name);
@@ -478,6 +465,20 @@ TEST_CASE_METHOD(fixture, "messages: peer links and the fault simulator read "
   CHECK(type_name_of(caf::make_message(ballot{1, 2})) == "other");
   CHECK(phase_of(caf::make_message(ballot{1, 2})) == msg_phase::none);
   CHECK(type_name_of(caf::make_message(prepare{}, prepare{})) == "other");
+}
+
+TEST_CASE_METHOD(fixture, "messages: messages between the roles of one server "
+                          "route by their traits") {
+  size_t n = 0;
+  for_each_type(local_messages{}, [&](auto tag) {
+    using type = typename decltype(tag)::type;
+    using traits = peer_traits<type>;
+    INFO("local message " << traits::name);
+    ++n;
+    CHECK(receiver_of(paxos_message{type{}}) == traits::receiver);
+  });
+  // Every core output is a peer message or a local one, nothing else.
+  CHECK(std::variant_size_v<paxos_message> == expected_peer_messages.size() + n);
 }
 
 // -- closed sets: enums inside, the same text as ever at the edges -------------
