@@ -90,6 +90,7 @@ void spawn_roles(self_ptr self, const server_config& cfg) {
   auto pc = proposer_config_for(p, cfg.id, cfg.incarnation);
   pc.storage = cfg.storage.acceptor;
   pc.monitor = cfg.monitor;
+  pc.wall_clock = cfg.wall_clock;
   pc.log = cfg.log;
   pc.simulator = cfg.simulator;
   pc.peers = cfg.peers;

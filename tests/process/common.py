@@ -36,7 +36,7 @@ def check(cond, what):
 
 # The --output jsonl contract, key by key in the order the lines have them
 # (scripts read them: a key renamed, dropped or moved fails here).
-MESSAGE_KEYS = ["index", "slot", "from", "seq", "text", "client"]
+MESSAGE_KEYS = ["index", "slot", "from", "seq", "text", "client", "time"]
 EVENT_KEYS = {"status": ["event", "ready", "servers"],
               "who": ["event", "clients"],
               "history": ["event", "count"]}
