@@ -8,11 +8,10 @@ its own lines delivered. tools/asan runs this test against an ASan build."""
 import concurrent.futures
 import json
 import os
-import shutil
 import subprocess
 
-from cluster import Cluster
-from common import Failure, check, parse_args, run_tests, workdir
+from cluster import with_cluster
+from common import Failure, check, parse_args, run_tests
 
 ARGS = parse_args()
 
@@ -28,12 +27,7 @@ def run_client(c, name, lines):
 
 
 def test_many_short_clients_print_only_json():
-    wd = workdir("cafchat-clients-")
-    c = Cluster(ARGS.build, wd)
-    try:
-        c.start_all()
-        c.wait(lambda: c.status()["ready"] and c.leader() is not None, 30,
-               "a leader")
+    def body(c):
         # Three rounds of ten clients at once, each sending five lines and
         # leaving as soon as they are delivered, while the others still chat.
         for rnd in range(3):
@@ -58,9 +52,7 @@ def test_many_short_clients_print_only_json():
                     if "event" not in obj and obj.get("from") == name:
                         mine.append(obj["text"])
                 check(mine == lines, f"{name} saw {mine}, sent {lines}")
-    finally:
-        c.stop_all()
-        shutil.rmtree(wd, ignore_errors=True)
+    with_cluster(ARGS.build, body, prefix="cafchat-clients-")
 
 
 if __name__ == "__main__":
