@@ -5,6 +5,7 @@
 // commands (/kill, /restart, /skip-slot), and the network-fault simulator's
 // traffic and controls (/faults). All registered in messages/registry.cpp.
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,6 +15,8 @@
 
 #include "caf/actor.hpp"
 #include "caf/message.hpp"
+#include "caf/meta/load_callback.hpp"
+#include "caf/sec.hpp"
 
 #include "messages/client.hpp"
 #include "messages/paxos.hpp"
@@ -288,8 +291,9 @@ namespace cafchat {
 /// What a `sim_control` asks the simulator to change.
 enum class sim_action : uint8_t {
   query = 0,      ///< Change nothing; just report.
-  set_rule = 1,   ///< Give `server` the rule `rule` (prior system 001's syntax,
-                  ///< "p:10::a:20::c:30" or "d:0"), replacing its old one.
+  set_rule = 1,   ///< Give `server` the rule `rule` (server_rule's syntax in
+                  ///< actors/simulator/sim_options.hpp, "p:10::a:20::c:30"
+                  ///< or "d:0"), replacing its old one.
   clear_rule = 2, ///< Remove `server`'s rule.
   drop = 3,       ///< Lose each message with `probability`.
   duplicate = 4,  ///< Deliver each message twice with `probability`.
@@ -302,6 +306,17 @@ enum class sim_action : uint8_t {
   heal = 9,       ///< Remove every partition.
   all_off = 10,   ///< No faults at all ("/faults off").
 };
+
+/// Decoding refuses a probability that is not a finite number: CAF 0.17's
+/// encoder never returns from an infinite double (its pack754 halves
+/// infinity forever) and has no encoding for NaN, so such a value must not
+/// enter, and none is ever sent (parse_faults_command refuses them too).
+inline caf::error finite_or_refuse(double x) {
+  if (std::isfinite(x))
+    return caf::none;
+  return caf::make_error(caf::sec::invalid_argument,
+                         "a probability that is not a finite number");
+}
 
 /// Operator -> simulator: change one fault setting. Answered with a
 /// `sim_report` of the resulting state, or with a cafchat error
@@ -319,8 +334,10 @@ struct sim_control {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sim_control& x) {
+  auto finite = caf::meta::load_callback(
+    [&x] { return finite_or_refuse(x.probability); });
   return f(x.action, x.server, x.rule, x.probability, x.min_ms, x.max_ms, x.on,
-           x.servers);
+           x.servers, finite);
 }
 
 /// Simulator -> operator: every fault setting in force, the omission-faulty
@@ -335,7 +352,7 @@ struct sim_report {
   uint32_t rotation_min_ms = 0;
   uint32_t rotation_max_ms = 0;
   server_id faulty = 0;                         ///< 0: none.
-  std::map<server_id, std::string> rules;       ///< In 001's syntax.
+  std::map<server_id, std::string> rules;       ///< As server_rule writes them.
   std::vector<std::vector<server_id>> partitions; ///< As sim_options.
   std::vector<server_id> live;                  ///< Servers up, as announced.
   uint64_t forwarded = 0;
@@ -346,10 +363,15 @@ struct sim_report {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sim_report& x) {
+  auto finite = caf::meta::load_callback([&x] {
+    if (auto err = finite_or_refuse(x.drop_probability))
+      return err;
+    return finite_or_refuse(x.duplicate_probability);
+  });
   return f(x.seed, x.delay_min_ms, x.delay_max_ms, x.drop_probability,
            x.duplicate_probability, x.omission, x.rotation_min_ms,
            x.rotation_max_ms, x.faulty, x.rules, x.partitions, x.live,
-           x.forwarded, x.dropped, x.duplicated, x.summary);
+           x.forwarded, x.dropped, x.duplicated, x.summary, finite);
 }
 
 } // namespace cafchat

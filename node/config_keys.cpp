@@ -145,8 +145,8 @@ const std::vector<config_key> keys = {
    "Seed of every random choice the simulator makes.",
    +[](node_config& c) { return &c.sim.seed; }},
   {"simulator", "delay_min_ms", "1", 0, 3600000, "ms",
-   "Each message between servers waits a random time from delay_min_ms to "
-   "delay_max_ms, in milliseconds (prior system 000 used 1 s to 1 min).",
+   "Each message between servers waits a random time, drawn uniformly from "
+   "delay_min_ms to delay_max_ms, in milliseconds.",
    +[](node_config& c) { return &c.sim.delay_min_ms; }},
   {"simulator", "delay_max_ms", "5", 0, 3600000, "ms",
    "The longest such wait (milliseconds).",
@@ -236,8 +236,11 @@ const std::vector<config_key> keys = {
 
 const std::vector<config_section> sections = {
   {"faults", "<server id>", "<rule>",
-   "Per-server delay and drop rules (needs the simulator), in the syntax of "
-   "prior system 001; also settable at run time with /faults."},
+   "Per-server delay and drop rules (needs the simulator): p:, a: and c: "
+   "delay the phase 1, phase 2 and decide messages on their way to the "
+   "server by that long, d: drops every message to and from it, starting "
+   "that long after the rule is set; in seconds (or 250ms), parts joined by "
+   "'::'. Also settable at run time with /faults."},
   {"nodes", "<node id>", "<host>:<port>",
    "A cluster of one process per node: <node id> = <host>:<port>. Server ids "
    "are numbers; 'lb' is the load balancer. The number of servers must be "

@@ -17,10 +17,9 @@ namespace cafchat {
 class event_log;
 
 /// Drops unexpected asynchronous messages silently and answers unexpected
-/// requests with an error. CAF's default answers even a plain send with an
-/// error message, which kills an event-based sender that has no error handler
-/// (docs/caf-0.17-facts.md, gotcha 1): one stray message must not take down a
-/// peer.
+/// requests with an error. CAF 0.17's default handler answers even a plain
+/// send with an error message, and that error kills an event-based sender
+/// that has no error handler: one stray message must not take down a peer.
 void drop_unexpected(caf::scheduled_actor* self);
 
 /// Logs an exception that escapes a handler (a broken invariant throws

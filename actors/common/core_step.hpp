@@ -14,6 +14,8 @@
 //                   driver.persist(writes)    durable when it returns
 //                   driver.sending(writes, send)   monitor, event log
 //                   links.send(...)           every message, in order
+//                   driver.sent()             what goes out last (the
+//                                             learner's client entries)
 //
 // The core decides everything: what to store, what to send, to whom and
 // when. The actor decodes, steps, and then does what the output says. Each
@@ -25,6 +27,7 @@
 //     void stepped(const some_core::output&);
 //     void persist(Writes&);
 //     void sending(const Writes&, const std::vector<outgoing>&);
+//     void sent();                        // optional: driver_base's is empty
 //   };
 
 #include <type_traits>
@@ -61,6 +64,8 @@ struct driver_base {
   const peer_links& links() { return self->state.links; }
   /// Check the core's invariants around every input.
   bool check() const { return cfg.check_invariants; }
+  /// Called after the sends; a role with more to send last overrides it.
+  void sent() {}
 };
 
 /// Makes `writes` durable, then sends `send` (etcd raft's Ready: "saved to
@@ -72,6 +77,7 @@ void commit(Driver& driver, Writes& writes, std::vector<outgoing>& send) {
   driver.sending(writes, send);
   for (auto& o : send)
     driver.links().send(driver.self, std::move(o));
+  driver.sent();
 }
 
 /// Gives `input` to the role's core: a message (core.handle(input)) or a

@@ -1,9 +1,12 @@
 #include "actors/common/event_log.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
+
+#include "actors/common/json.hpp"
 
 namespace cafchat {
 
@@ -16,37 +19,6 @@ std::string utc_iso8601(uint64_t ms) {
   std::snprintf(buf + n, sizeof(buf) - n, ".%03uZ",
                 static_cast<unsigned>(ms % 1000));
   return buf;
-}
-
-void json_escape(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xF];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
 }
 
 std::shared_ptr<event_log> event_log::open_file(const std::string& path,
@@ -103,78 +75,47 @@ event_log::line::line(event_log* log, int64_t t_ms, server_id server,
   : log_(log) {
   if (log_ == nullptr)
     return;
-  buf_.reserve(128);
-  buf_ += "{\"t\":";
-  buf_ += std::to_string(t_ms);
-  if (log_->wall_ms_) {
-    buf_ += ",\"ts\":";
-    buf_ += std::to_string(log_->wall_ms_());
-  }
-  buf_ += ",\"server\":";
-  buf_ += std::to_string(server);
-  buf_ += ",\"event\":\"";
-  json_escape(buf_, event);
-  buf_ += '"';
+  obj_ = std::make_unique<ordered_json>(ordered_json::object());
+  // Room for the usual fields: one allocation instead of several.
+  obj_->get_ref<ordered_json::object_t&>().reserve(12);
+  set("t", t_ms);
+  if (log_->wall_ms_)
+    set("ts", log_->wall_ms_());
+  set("server", server);
+  set("event", event);
 }
 
 event_log::line::~line() {
-  if (log_ == nullptr)
-    return;
-  buf_ += '}';
-  log_->write(buf_);
+  if (log_ != nullptr)
+    log_->write(json_line(*obj_));
 }
 
-void event_log::line::key(std::string_view k) {
-  buf_ += ",\"";
-  json_escape(buf_, k);
-  buf_ += "\":";
+template <class T>
+event_log::line& event_log::line::set(std::string_view k, T&& v) {
+  if (log_ != nullptr)
+    (*obj_)[std::string{k}] = std::forward<T>(v);
+  return *this;
 }
 
 event_log::line& event_log::line::field(std::string_view k, uint64_t v) {
-  if (log_ != nullptr) {
-    key(k);
-    buf_ += std::to_string(v);
-  }
-  return *this;
+  return set(k, v);
 }
 
 event_log::line& event_log::line::field(std::string_view k, int64_t v) {
-  if (log_ != nullptr) {
-    key(k);
-    buf_ += std::to_string(v);
-  }
-  return *this;
+  return set(k, v);
 }
 
 event_log::line& event_log::line::field(std::string_view k, bool v) {
-  if (log_ != nullptr) {
-    key(k);
-    buf_ += v ? "true" : "false";
-  }
-  return *this;
+  return set(k, v);
 }
 
 event_log::line& event_log::line::field(std::string_view k,
                                         std::string_view v) {
-  if (log_ != nullptr) {
-    key(k);
-    buf_ += '"';
-    json_escape(buf_, v);
-    buf_ += '"';
-  }
-  return *this;
+  return set(k, v);
 }
 
 event_log::line& event_log::line::field(std::string_view k, const ballot& b) {
-  if (log_ != nullptr) {
-    key(k);
-    buf_ += '[';
-    buf_ += std::to_string(b.round);
-    buf_ += ',';
-    buf_ += std::to_string(b.node);
-    buf_ += ']';
-  }
-  return *this;
+  return set(k, b);
 }
 
 } // namespace cafchat

@@ -18,12 +18,11 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "messages/paxos.hpp"
 
 namespace cafchat {
-
-/// Appends a JSON-escaped copy of `s` (without quotes) to `out`.
-void json_escape(std::string& out, std::string_view s);
 
 /// "2025-01-31T09:15:02.137Z": ISO 8601 in UTC with milliseconds, for Unix
 /// milliseconds `ms` (how chat clients write an entry's time).
@@ -57,7 +56,9 @@ public:
 
   bool enabled() const { return file_ != nullptr || sink_on(); }
 
-  /// Builds one line; it is written when the builder goes out of scope.
+  /// Builds one line, a JSON object with its keys in the order given; it is
+  /// written (actors/common/json.hpp, json_line) when the builder goes out
+  /// of scope.
   class line {
   public:
     line(event_log* log, int64_t t_ms, server_id server, std::string_view event);
@@ -75,9 +76,10 @@ public:
     line& field(std::string_view key, const ballot& b);
 
   private:
-    void key(std::string_view k);
+    template <class T>
+    line& set(std::string_view key, T&& v);
     event_log* log_;
-    std::string buf_;
+    std::unique_ptr<nlohmann::ordered_json> obj_; ///< Null if disabled.
   };
 
   line event(int64_t t_ms, server_id server, std::string_view name) {

@@ -23,8 +23,15 @@ struct learner_driver : driver_base<learner_core, self_ptr, learner_config> {
   void stepped(const learner_output&) {}
   void sending(const delivered_slots&, const std::vector<outgoing>&) {}
 
-  /// Applies delivered slots to the chat history, persists both in one
-  /// write, and streams the new entries to the subscribed sessions.
+  /// New entries for the subscribed sessions, sent after the core's own
+  /// messages: the proposer hears that the prefix moved (and widens its
+  /// window) before the clients, whose next messages then meet a free
+  /// window and form full batches (sessions first gave about 20 % more,
+  /// smaller slots per message in caf-bench at 10 x 64).
+  std::optional<caf::message> to_sessions;
+
+  /// Applies delivered slots to the chat history and persists both in one
+  /// write; the new entries wait in to_sessions for sent().
   void persist(delivered_slots& out) {
     auto& st = self->state;
     learner_writes w;
@@ -43,15 +50,19 @@ struct learner_driver : driver_base<learner_core, self_ptr, learner_config> {
         .field("entries", static_cast<uint64_t>(w.entries.size()));
     if ((w.entries.empty() && withdrawn.empty()) || st.live.empty())
       return;
-    auto msg = caf::make_message(delivered{std::move(w.entries),
-                                           std::move(withdrawn)});
-    for (auto& s : st.live)
-      self->send(s, msg);
+    to_sessions = caf::make_message(delivered{std::move(w.entries),
+                                              std::move(withdrawn)});
+  }
+
+  void sent() {
+    if (to_sessions)
+      for (auto& s : self->state.live)
+        self->send(s, *to_sessions);
   }
 };
 
 learner_driver drive(self_ptr self, const learner_config& cfg) {
-  return {{self, cfg}};
+  return {{self, cfg}, {}};
 }
 
 void unsubscribe(self_ptr self, const caf::actor_addr& who) {

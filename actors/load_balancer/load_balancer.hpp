@@ -1,6 +1,6 @@
 #pragma once
 
-// The load balancer (prior system 001): servers register with it; it serves
+// The load balancer: servers register with it; it serves
 // clients only once every configured server has registered, refuses a server
 // id the configuration does not list, and places each client on the live
 // server with the fewest clients (the leader, among equals). It watches

@@ -13,7 +13,8 @@
 
 namespace cafchat {
 
-/// Per-server fault rule, in the syntax of prior system 001:
+/// Per-server fault rule, as the [faults] section and `/faults <server> <rule>`
+/// write it:
 ///   p:10::a:20::c:30   delay messages of phase 1 (prepare, promise) 10 s,
 ///                      phase 2 (accept, accepted) 20 s, commit (decide) 30 s,
 ///                      on their way to this server

@@ -137,6 +137,20 @@ void log_route(self_ptr self, const simulator_config& cfg, const routed& r,
 }
 
 void route(self_ptr self, const simulator_config& cfg, const routed& r) {
+  // Only peer messages travel through the simulator (peer_links wraps
+  // nothing else). Anything else is dropped, not sent on: the simulator
+  // must not re-send arbitrary content for whoever sent it (re-encoding an
+  // infinite double, for one, never ends in CAF 0.17).
+  if (!visit_peer_message(r.payload, peer_messages{}, [](auto, const auto&) {})) {
+    if (cfg.log->enabled())
+      cfg.log->event(now_ms(self), 0, "fault")
+        .field("kind", "drop")
+        .field("from", r.from)
+        .field("to", r.to)
+        .field("type", "other")
+        .field("reason", "not_a_peer_message");
+    return;
+  }
   auto phase = phase_of(r.payload);
   auto d = self->state.model->route(r.from, r.to, phase, now_ms(self));
   log_route(self, cfg, r, phase, d);

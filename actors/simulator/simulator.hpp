@@ -4,9 +4,10 @@
 // actors/common/peer_links.hpp). Every peer message of a cluster with the
 // simulator on arrives here wrapped in `routed` and leaves for its
 // destination after a delay, twice, or not at all, as its core
-// (fault_model.hpp) decides. Prior systems 000 (delays, one rotating
-// omission-faulty server) and 001 (per-phase delay and drop rules per server)
-// are its fault modes, plus random loss, duplication and partitions.
+// (fault_model.hpp) decides. Its faults: random delays, one omission-faulty
+// server that moves every few minutes, per-server rules that delay messages
+// by phase or drop a server's traffic, random loss, duplication and
+// partitions.
 //
 //   server i --routed{i, j, dest, payload}--> simulator --payload--> dest (on j)
 //                                                 |  drop: omission, partition,

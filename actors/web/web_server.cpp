@@ -7,6 +7,7 @@
 
 #include <civetweb.h>
 
+#include "actors/web/web_protocol.hpp"
 #include "actors/web/ws_limits.hpp"
 
 namespace cafchat {
@@ -229,11 +230,9 @@ int ws_data(mg_connection* conn, int bits, char* data, size_t len,
       server->events->on_message(c->socket->id(), std::move(r.text));
       return 1;
     case ws_rate_limiter::verdict::refuse:
-      c->socket->send("{\"type\":\"error\",\"code\":\"rate_limited\","
-                      "\"message\":\"more than "
-                      + std::to_string(server->limits.rate_per_s)
-                      + " messages per second: this one was dropped\","
-                        "\"ref\":0}");
+      c->socket->send(web::error_json(
+        "rate_limited", "more than " + std::to_string(server->limits.rate_per_s)
+                          + " messages per second: this one was dropped"));
       return 1;
     case ws_rate_limiter::verdict::close:
       c->socket->close_now(ws_policy,

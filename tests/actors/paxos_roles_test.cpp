@@ -1,7 +1,7 @@
-// The three Paxos roles as actors, on CAF's test coordinator: the scenarios
-// of prior system 002 (one proposer; two proposers, the first wins; the
-// second, started first, wins), random interleavings of two duelling
-// proposers, and 2f+1 acceptors with f and f+1 of them silent.
+// The three Paxos roles as actors, on CAF's test coordinator: one proposer;
+// two proposers, the first wins; two proposers, the second, started first,
+// wins (the three scenarios of prior system 002); random interleavings of two
+// duelling proposers; and 2f+1 acceptors with f and f+1 of them silent.
 
 #include <catch2/catch.hpp>
 

@@ -309,6 +309,43 @@ TEST_CASE_METHOD(fixture, "messages: every control message survives a round trip
                    20, 5, "delay 10-50 ms; drop 0.2"});
 }
 
+TEST_CASE_METHOD(fixture, "messages: a probability that is not a finite "
+                          "number does not decode") {
+  // A double travels as its IEEE 754 bits; the top exponent decodes as an
+  // infinity, which CAF 0.17's encoder, asked to send it on, would halve
+  // forever (found by tools/fuzz decode).
+  auto inf = uint64_t{0x7ff0000000000000};
+  auto minus_inf = uint64_t{0xfff0000000000001};
+  auto half = uint64_t{0x3fe0000000000000};
+  auto control = [](uint64_t p) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{nullptr, buf};
+    REQUIRE_FALSE(sink(sim_action::drop, server_id{0}, std::string{}, p,
+                       uint32_t{0}, uint32_t{0}, false,
+                       std::vector<server_id>{}));
+    return decode<sim_control>(buf);
+  };
+  CHECK_FALSE(control(inf));
+  CHECK_FALSE(control(minus_inf));
+  REQUIRE(control(half));
+  CHECK(control(half)->probability == 0.5);
+  auto report = [](uint64_t drop, uint64_t dup) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{nullptr, buf};
+    REQUIRE_FALSE(sink(uint64_t{1}, uint32_t{0}, uint32_t{0}, drop, dup, false,
+                       uint32_t{0}, uint32_t{0}, server_id{0},
+                       std::map<server_id, std::string>{},
+                       std::vector<std::vector<server_id>>{},
+                       std::vector<server_id>{}, uint64_t{0}, uint64_t{0},
+                       uint64_t{0}, std::string{}));
+    return decode<sim_report>(buf);
+  };
+  CHECK_FALSE(report(inf, half));
+  CHECK_FALSE(report(half, minus_inf));
+  REQUIRE(report(half, half));
+  CHECK(report(half, half)->duplicate_probability == 0.5);
+}
+
 TEST_CASE_METHOD(fixture, "messages: messages with actor handles cross the "
                           "registry") {
   // Handles need an actor system to be (de)serialized: only the registry path.

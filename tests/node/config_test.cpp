@@ -445,7 +445,8 @@ TEST_CASE("config: a missing file is an error naming it") {
                     Catch::Contains("/nonexistent/x.ini: cannot read"));
 }
 
-TEST_CASE("config: fault rules in the syntax of prior system 001") {
+TEST_CASE("config: fault rules: p:, a: and c: delays in seconds or ms, d: "
+          "drops, parts joined by '::', and nothing else") {
   auto r = parse_rule("p:10::a:20::c:30");
   CHECK(r.prepare_delay_ms == 10000);
   CHECK(r.accept_delay_ms == 20000);

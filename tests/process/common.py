@@ -89,7 +89,12 @@ def json_lines(text, where):
     """Every stdout line must be a JSON object (the --output jsonl contract),
     with the keys, in the order, and in the form of check_shape."""
     out = []
-    for n, line in enumerate(text.splitlines(), 1):
+    # Lines end at "\n" only: str.splitlines() would also cut at U+2028,
+    # which JSON leaves unescaped inside strings.
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for n, line in enumerate(lines, 1):
         try:
             obj = json.loads(line)
         except ValueError:

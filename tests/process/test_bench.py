@@ -16,8 +16,15 @@ from common import (ROOT, Failure, binary, check, parse_args, run_tests,
 ARGS = parse_args()
 BENCH = binary(ARGS.build, "caf-bench")
 RTT = binary(ARGS.build, "caf-rtt")
-KEYS = {"commits_per_s", "deliveries_per_s", "latency_ms",
-        "baseline_commits_per_s", "peak_rss_mb"}
+# The --json contract, key by key in order (tools/bench-matrix and
+# tools/bench-cluster read it).
+KEYS = ["commits_per_s", "deliveries_per_s", "latency_ms",
+        "baseline_commits_per_s", "baseline_deliveries_per_s",
+        "baseline_latency_ms", "peak_rss_mb", "clients", "window", "payload",
+        "duration_s", "storage", "mode", "servers"]
+LATENCY_KEYS = ["p50", "p90", "p99", "p999"]
+RTT_KEYS = ["policy", "threads", "workers", "p50_us", "p90_us", "p99_us",
+            "round_trips_per_s"]
 
 
 def bench(config, *extra, cwd=None, timeout=120):
@@ -33,7 +40,13 @@ def one_object(p):
         obj = json.loads(lines[0])
     except ValueError:
         raise Failure(f"not JSON: {lines[0]!r}")
-    check(KEYS <= set(obj), f"keys missing: {KEYS - set(obj)}")
+    check(list(obj) == KEYS, f"keys {list(obj)}")
+    check(list(obj["latency_ms"]) == LATENCY_KEYS
+          and list(obj["baseline_latency_ms"]) == LATENCY_KEYS,
+          f"latency keys: {obj}")
+    check(all(isinstance(obj[k], (int, float)) for k in KEYS
+              if k not in ("latency_ms", "baseline_latency_ms", "storage", "mode")),
+          f"a number is not a number: {obj}")
     lat = obj["latency_ms"]
     check([lat[k] for k in ("p50", "p90", "p99", "p999")]
           == sorted(lat[k] for k in ("p50", "p90", "p99", "p999")),
@@ -108,6 +121,7 @@ def test_rtt_measures_round_trips_and_exits_cleanly():
         check(p.returncode == 0, f"caf-rtt {policy}: exit {p.returncode} "
               f"{p.stderr.decode()}")
         obj = json.loads(p.stdout.decode())
+        check(list(obj) == RTT_KEYS, f"caf-rtt keys {list(obj)}")
         check(0 < obj["p50_us"] <= obj["p90_us"] <= obj["p99_us"],
               f"percentiles: {obj}")
         check(obj["policy"] == policy, f"policy echoed: {obj}")

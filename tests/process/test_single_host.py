@@ -92,6 +92,30 @@ def test_commands_answer_in_json():
     check(len(messages(objs)) == 2, f"{messages(objs)}")
 
 
+def test_any_text_survives_the_json_lines():
+    # Quotes, backslashes, control characters, non-ASCII: JSON escapes what it
+    # must (json_lines checks the form byte for byte) and a script reads back
+    # exactly what was sent.
+    texts = ['say "hi" \\ back', "tab\there", "bell\x07 bs\x08 ff\x0c esc\x1b",
+             "caf\u00e9 \u00fc \U0001d11e \u2028", "{\"not\": \"json\"}"]
+    name = 'o"brien\\'
+    script = "\n".join(texts + ["/faults bogus", "/faults drop 0", "/status"]) + "\n"
+    p, _ = run(script.encode(), "--output", "jsonl", "--name", name)
+    check(p.returncode == 0, p.stderr.decode())
+    objs = json_lines(p.stdout.decode(), "stdout")
+    msgs = messages(objs)
+    check([m["text"] for m in msgs] == texts, f"texts: {[m['text'] for m in msgs]}")
+    check(all(m["from"] == name for m in msgs), f"names: {[m['from'] for m in msgs]}")
+    errors = events(objs, "error")
+    check(len(errors) == 1 and errors[0]["detail"].startswith("error: usage: /faults ["),
+          f"/faults bogus: {errors}")
+    faults = events(objs, "faults")
+    check(len(faults) == 1 and list(faults[0]) == ["event", "faulty", "dropped",
+                                                    "forwarded", "detail"],
+          f"/faults drop 0: {faults}")
+    check(faults[0]["detail"].startswith("faults: "), f"{faults}")
+
+
 def test_bad_input_gets_an_error_and_the_shell_goes_on():
     script = b"/nonsense\n" + b"x" * 5000 + b"\n\xff\xfe bad utf8\n/kill\n" \
         b"/kill 99\nfine\n"
@@ -220,6 +244,7 @@ if __name__ == "__main__":
         test_scripted_chat_delivers_every_line_in_order,
         test_leader_killed_mid_stream_loses_nothing,
         test_commands_answer_in_json,
+        test_any_text_survives_the_json_lines,
         test_bad_input_gets_an_error_and_the_shell_goes_on,
         test_text_output_is_for_people,
         test_help_says_what_names_indexes_and_times_are,

@@ -1,5 +1,6 @@
-// The replicated chat, whole clusters on CAF's test coordinator: the test
-// scenarios of prior systems 001 and 003, named as specifications.
+// The replicated chat, whole clusters on CAF's test coordinator: clients,
+// crashes, restarts, lost storage, reroutes and network faults, each scenario
+// named as a specification.
 
 #include <catch2/catch.hpp>
 
@@ -359,8 +360,8 @@ TEST_CASE_METHOD(det_fixture, "chat: with 20% of peer messages lost, random "
 }
 
 TEST_CASE_METHOD(det_fixture, "chat: one omission-faulty server at a time, "
-                              "moving every 2 to 4 s (prior system 000): every "
-                              "message is delivered once, in one order") {
+                              "moving every 2 to 4 s: every message is "
+                              "delivered once, in one order") {
   auto o = opts();
   o.simulator = true;
   o.sim.seed = 3;
@@ -470,14 +471,14 @@ TEST_CASE_METHOD(det_fixture, "chat: after a reroute to a server with a smaller 
   CHECK(alice.rec->entries.size() == 5);
 }
 
-// Issue 16: prior system 000's own fault regime, with cafchat's default
+// Issue 16: the fault regime of prior system 000, with cafchat's default
 // settings (10 ms ticks, heartbeat 50 ms, elections after 0.5-1 s, retries
 // after 100 ms): every message between servers waits U[1 s, 60 s], and an
 // omission fault moves to another server every 3 to 5 minutes. With fixed
 // LAN timeouts no leader was ever elected; with timeouts that follow the
 // network every message is delivered.
-TEST_CASE_METHOD(det_fixture, "chat: prior system 000's regime (delays of 1 s "
-                              "to 1 min, a rotating omission fault) delivers "
+TEST_CASE_METHOD(det_fixture, "chat: delays of 1 s to 1 min and an omission "
+                              "fault rotating every 3 to 5 min deliver "
                               "every message with default settings") {
   harness_options o;
   o.servers = 3;

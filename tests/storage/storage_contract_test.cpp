@@ -92,7 +92,8 @@ TEST_CASE("contract: the acceptor's promise and accepted slots are kept") {
   }
 }
 
-TEST_CASE("contract: the promise only rises; an accepted slot only moves up") {
+TEST_CASE("contract: the promise only rises, and an accepted slot only moves "
+          "up") {
   backend b{GENERATE(false, true)};
   INFO(b.name());
   // Through `b` each time: a restart replaces LMDB's objects.

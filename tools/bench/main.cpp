@@ -42,6 +42,7 @@
 #include "caf/send.hpp"
 
 #include "actors/client/client_actor.hpp"
+#include "actors/common/json.hpp"
 #include "actors/load_balancer/load_balancer.hpp"
 #include "messages/atoms.hpp"
 #include "messages/registry.hpp"
@@ -329,6 +330,40 @@ bool parse_args(int argc, char** argv, bench_options& o) {
   return true;
 }
 
+/// `x` rounded to `digits` decimals: the JSON shows what was measured, not
+/// the noise of a division.
+double rounded(double x, int digits) {
+  auto scale = std::pow(10.0, digits);
+  return std::round(x * scale) / scale;
+}
+
+/// The --json result line: one object, the same keys in the same order as
+/// tools/bench-matrix and tools/bench-cluster read.
+ordered_json json_result(const run_result& rep, const run_result& base,
+                         double rss, const bench_options& o,
+                         const node_config& cfg) {
+  auto latency = [](const run_result& r) {
+    return ordered_json{{"p50", rounded(r.p50, 4)},
+                        {"p90", rounded(r.p90, 4)},
+                        {"p99", rounded(r.p99, 4)},
+                        {"p999", rounded(r.p999, 4)}};
+  };
+  return {{"commits_per_s", rounded(rep.commits_per_s, 1)},
+          {"deliveries_per_s", rounded(rep.deliveries_per_s, 1)},
+          {"latency_ms", latency(rep)},
+          {"baseline_commits_per_s", rounded(base.commits_per_s, 1)},
+          {"baseline_deliveries_per_s", rounded(base.deliveries_per_s, 1)},
+          {"baseline_latency_ms", latency(base)},
+          {"peak_rss_mb", rounded(rss, 1)},
+          {"clients", o.clients},
+          {"window", o.window},
+          {"payload", o.payload},
+          {"duration_s", rounded(o.duration, 1)},
+          {"storage", cfg.storage},
+          {"mode", cfg.distributed() ? "processes" : "one-process"},
+          {"servers", cfg.servers.size()}};
+}
+
 void print_text(const char* label, const run_result& r) {
   fmt::print("{:<11} {:>10.0f} commits/s {:>12.0f} deliveries/s   latency ms: "
              "p50 {:.3f}  p90 {:.3f}  p99 {:.3f}  p99.9 {:.3f}\n",
@@ -411,19 +446,7 @@ int main(int argc, char** argv) {
   }
   auto rss = peak_rss_mb();
   if (o.json) {
-    std::printf(
-      "{\"commits_per_s\":%.1f,\"deliveries_per_s\":%.1f,\"latency_ms\":{"
-      "\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"p999\":%.4f},"
-      "\"baseline_commits_per_s\":%.1f,\"baseline_deliveries_per_s\":%.1f,"
-      "\"baseline_latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,"
-      "\"p999\":%.4f},\"peak_rss_mb\":%.1f,\"clients\":%u,\"window\":%u,"
-      "\"payload\":%u,\"duration_s\":%.1f,\"storage\":\"%s\","
-      "\"mode\":\"%s\",\"servers\":%zu}\n",
-      rep.commits_per_s, rep.deliveries_per_s, rep.p50, rep.p90, rep.p99,
-      rep.p999, base.commits_per_s, base.deliveries_per_s, base.p50, base.p90,
-      base.p99, base.p999, rss, o.clients, o.window, o.payload, o.duration,
-      cfg.storage.c_str(), cfg.distributed() ? "processes" : "one-process",
-      cfg.servers.size());
+    std::printf("%s\n", json_line(json_result(rep, base, rss, o, cfg)).c_str());
   } else {
     print_text("replicated", rep);
     if (o.baseline) {

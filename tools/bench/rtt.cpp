@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +34,8 @@
 #include "caf/atom.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/io/middleman.hpp"
+
+#include "actors/common/json.hpp"
 
 namespace {
 
@@ -54,12 +57,19 @@ void report(const options& o, std::vector<double>& lat, double secs) {
     return lat[std::min(lat.size() - 1, static_cast<size_t>(q * lat.size()))];
   };
   std::string policy = o.raw ? "raw-tcp" : o.policy;
+  // Rounded as the text shows them: what was measured, not division noise.
+  auto tenths = [](double x) { return std::round(x * 10) / 10; };
   if (o.json)
-    std::printf("{\"policy\":\"%s\",\"threads\":%zu,\"workers\":%zu,"
-                "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
-                "\"round_trips_per_s\":%.0f}\n",
-                policy.c_str(), o.threads, o.workers, at(0.5), at(0.9),
-                at(0.99), lat.size() / secs);
+    std::printf("%s\n",
+                cafchat::json_line({{"policy", policy},
+                                    {"threads", o.threads},
+                                    {"workers", o.workers},
+                                    {"p50_us", tenths(at(0.5))},
+                                    {"p90_us", tenths(at(0.9))},
+                                    {"p99_us", tenths(at(0.99))},
+                                    {"round_trips_per_s",
+                                     std::llround(lat.size() / secs)}})
+                  .c_str());
   else if (o.raw)
     std::printf("plain TCP socket, no CAF: round trip p50 %.0f us, p90 %.0f "
                 "us, p99 %.0f us, %.0f round trips/s\n",
