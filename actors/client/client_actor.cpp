@@ -36,6 +36,7 @@ void resend_pending(self_ptr self) {
   auto& st = self->state;
   st.outbox.clear(); // all of it is pending and goes out now
   st.first_sent.clear(); // resent: their acknowledgements say nothing clear
+  st.resent_at = now_ms(self);
   submit batch;
   for (auto& c : st.pending) {
     batch.commands.push_back(c);
@@ -129,6 +130,15 @@ void settle(self_ptr self, const client_config& cfg, uint64_t seq) {
   st.acked = seq;
   st.fruitless = 0;
   auto now = now_ms(self);
+  // The first progress after a resend is a sample measured from the resend
+  // (as TCP's timestamps attribute an ACK to the latest transmission). It
+  // may be short when an earlier copy was what got through: that costs at
+  // most an early resend, which the state machine deduplicates by seq; the
+  // estimator's 1/8 gain keeps one such sample from collapsing the timeout.
+  if (st.resent_at >= 0) {
+    st.ack_time.sample(static_cast<uint64_t>(std::max<int64_t>(0, now - st.resent_at)));
+    st.resent_at = -1;
+  }
   while (!st.pending.empty() && st.pending.front().seq <= seq) {
     auto& c = st.pending.front();
     if (auto i = st.first_sent.find(c.seq); i != st.first_sent.end()) {

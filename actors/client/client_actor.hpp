@@ -143,6 +143,12 @@ struct client_state {
   /// its acknowledgement is a sample of how long they take.
   std::map<uint64_t, int64_t> first_sent;
   rtt_estimator ack_time;
+  /// When the last resend went out, until its first acknowledgement has
+  /// been taken as a sample (-1: none pending). Without it, a backlog that
+  /// is only ever resent (every first send lost or refused while the network
+  /// was slow) would leave the resend timer at its slow-network value for
+  /// good after the network heals: Karn's rule gives no fresh sample.
+  int64_t resent_at = -1;
   uint32_t fruitless = 0; ///< Resends in a row that brought nothing.
   uint64_t acked_at_resend = 0;
   uint32_t max_text_bytes = 0;

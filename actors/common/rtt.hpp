@@ -10,6 +10,12 @@
 //   first sample R:   SRTT := R;  RTTVAR := R / 2
 //   later sample R:   RTTVAR := 3/4 RTTVAR + 1/4 |SRTT - R|
 //                     SRTT   := 7/8 SRTT + 1/8 R
+//                     except that a sample below SRTT counts as at most
+//                     RTTVAR away (RTTVAR never grows on a faster
+//                     sample): a network that got faster must not keep
+//                     the timeout up for many rounds. Slower samples
+//                     raise RTTVAR at the full gain, so the margin
+//                     against slowness is RFC 6298's.
 //   timeout:          clamp(SRTT + 4 RTTVAR, floor, cap)   (floor without
 //                     samples: the configured value is the starting point)
 //
@@ -41,6 +47,8 @@ public:
       return;
     }
     uint64_t diff = srtt8_ > r8 ? srtt8_ - r8 : r8 - srtt8_;
+    if (r8 < srtt8_)
+      diff = std::min(diff, rttvar8_); // faster: no wider margin
     rttvar8_ = rttvar8_ - rttvar8_ / 4 + diff / 4;
     srtt8_ = srtt8_ - srtt8_ / 8 + r8 / 8;
   }

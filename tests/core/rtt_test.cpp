@@ -49,3 +49,31 @@ TEST_CASE("rtt: backoff doubles per failure, with jitter, up to the cap") {
   CHECK(backoff(100, 40, 5000, rng) == 5000);
   CHECK(backoff(0, 0, 10, rng) >= 1);
 }
+
+// A network that gets faster: under RFC 6298 alone each fast sample would
+// raise RTTVAR by a quarter of the drop, and the timeout would climb above
+// its slow-network value for rounds before it came down. A faster sample
+// counts as at most RTTVAR away, so the deviation never grows on one.
+TEST_CASE("rtt: a network that got faster brings the timeout down at once") {
+  rtt_estimator e{300, 600000};
+  for (int i = 0; i < 30; ++i)
+    e.sample(2000); // a slow spell: acknowledgements take 2 s
+  auto slow = e.timeout();
+  CHECK(slow >= 2000);
+  std::vector<uint64_t> after;
+  for (int i = 0; i < 12; ++i) {
+    e.sample(5); // healed
+    after.push_back(e.timeout());
+  }
+  // Never above the slow value, down by a fair share every round, and near
+  // the floor within a dozen rounds (RFC 6298 alone: 3.7 s after the first
+  // fast sample, and 3.1 s after twelve).
+  CHECK(after.front() <= slow);
+  for (size_t i = 1; i < after.size(); ++i)
+    CHECK(after[i] <= after[i - 1] * 9 / 10 + 1);
+  CHECK(after.back() <= 800);
+  // A slower sample still raises the deviation at the full gain.
+  auto before = e.timeout();
+  e.sample(3000);
+  CHECK(e.timeout() >= before + 2000);
+}
