@@ -7,6 +7,7 @@
 
 #include "actors/common/actor_util.hpp"
 #include "messages/atoms.hpp"
+#include "node/distributed.hpp"
 
 namespace cafchat {
 
@@ -47,7 +48,7 @@ void attempt(self_ptr self, const connector_config& cfg, const std::string& id) 
     return;
   l.connecting = true;
   auto n = ++l.attempt;
-  auto mm = self->home_system().middleman().actor_handle();
+  auto mm = network_handle(self->home_system());
   self
     ->request(mm, ms(cfg.connect_timeout_ms), caf::connect_atom::value,
               l.ep.host, l.ep.port)
