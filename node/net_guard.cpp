@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "caf/atom.hpp"
 #include "caf/binary_deserializer.hpp"
 #include "caf/io/basp/connection_state.hpp"
 #include "caf/io/basp/header.hpp"
@@ -183,9 +184,18 @@ check_payload(caf::execution_unit* ctx, caf::io::new_data_msg& dm,
   if (!is_chatter(who))
     return std::nullopt; // nodes relay for each other (the simulator)
   switch (hdr.operation) {
-    case mt::routed_message:
-      return refuse(who, "basp_routed_message",
-                    "clients send only their own messages");
+    case mt::routed_message: {
+      // A client's own message to a node it knows only through this one
+      // (CAF routes it until the client connects there directly): fine. On
+      // behalf of another node: never.
+      caf::binary_deserializer bd{ctx, dm.buf};
+      caf::node_id source;
+      if (bd(source) || source != *c->node)
+        return refuse(who, "basp_routed_message",
+                      "a message relayed on behalf of "
+                        + caf::to_string(source));
+      return std::nullopt;
+    }
     case mt::monitor_message:
     case mt::down_message: {
       caf::binary_deserializer bd{ctx, dm.buf};
@@ -196,7 +206,10 @@ check_payload(caf::execution_unit* ctx, caf::io::new_data_msg& dm,
       return std::nullopt;
     }
     case mt::direct_message:
-      if (hdr.has(basp::header::named_receiver_flag))
+      // CAF itself asks every new node's SpawnServ for its info; the other
+      // named actor, ConfigServ, is an unbounded key-value store.
+      if (hdr.has(basp::header::named_receiver_flag)
+          && hdr.dest_actor != static_cast<uint64_t>(caf::atom("SpawnServ")))
         return refuse(who, "basp_named_receiver",
                       "clients address actors by handle only");
       if (hdr.source_actor == caf::invalid_actor_id)

@@ -281,7 +281,7 @@ def test_operator_commands_need_an_operator_certificate():
     def run(c):
         rc, objs, err = c.chat("x", "/skip-slot\n", who="client-alice")
         errs = [o for o in events(objs, "error")]
-        check(errs and "operator certificate" in errs[0].get("text", ""),
+        check(errs and "operator certificate" in errs[0].get("detail", ""),
               f"alice's /skip-slot was not refused: {objs} {err}")
         rc, objs, err = c.chat("x", "/skip-slot\n", who="operator-carol")
         check(events(objs, "skip_slot"), f"carol's /skip-slot failed: {objs} {err}")
