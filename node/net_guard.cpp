@@ -261,8 +261,9 @@ extern "C" void SSL_CTX_set_verify(SSL_CTX* ctx, int mode, SSL_verify_cb cb) {
   auto real = cafchat::real_set_verify();
   if (real == nullptr)
     return;
-  if (cafchat::tls_on && (mode & SSL_VERIFY_PEER) != 0 && cb == nullptr)
+  if (cafchat::tls_on && (mode & SSL_VERIFY_PEER) != 0 && cb == nullptr) {
     cb = cafchat::verify_peer;
+  }
   real(ctx, mode, cb);
 }
 

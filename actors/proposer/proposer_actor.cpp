@@ -183,7 +183,8 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
     [=](const learned_for_proposer& msg) { step(drive(self, cfg), msg); },
     // -- operator and peers --------------------------------------------------
     [=](skip_atom) -> bool {
-      if (!admit(self, msg_class::local_only, "skip_slot"))
+      // The host hands the load balancer's request on (keeping its sender).
+      if (!admit(self, msg_class::from_lb, "skip_slot"))
         return false;
       bool ok = self->state.core->skip_slot();
       if (ok && cfg.log->enabled())

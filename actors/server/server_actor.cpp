@@ -207,7 +207,8 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
       return rp;
     },
     [=](skip_atom) -> caf::result<bool> {
-      if (!admit(self, msg_class::local_only, "skip_slot"))
+      // The host hands the load balancer's request on (keeping its sender).
+      if (!admit(self, msg_class::from_lb, "skip_slot"))
         return false;
       return relay<bool>(self, self->state.info.proposer, skip_atom::value);
     },

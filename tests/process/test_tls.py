@@ -18,6 +18,7 @@ multi-process cluster on loopback (docs/security.md):
     python3 tests/process/test_tls.py --build build
 """
 
+import json
 import os
 import random
 import socket
@@ -77,7 +78,13 @@ class TlsCluster(Cluster):
                            capture_output=True, cwd=self.dir, timeout=timeout)
         check(p.returncode == 0,
               f"caf-hostile {args} failed ({p.returncode}): {p.stderr.decode()}")
-        return json_lines(p.stdout.decode(), "caf-hostile")
+        out = []
+        for line in p.stdout.decode().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                raise Failure(f"caf-hostile wrote {line!r}")
+        return out
 
     def plaintext_config(self):
         """The same [nodes], without [tls]: a plaintext CAF client."""
