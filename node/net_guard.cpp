@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -265,6 +266,46 @@ extern "C" void SSL_CTX_set_verify(SSL_CTX* ctx, int mode, SSL_verify_cb cb) {
     cb = cafchat::verify_peer;
   }
   real(ctx, mode, cb);
+}
+
+// CAF 0.17's TLS sessions share one thread (the multiplexer) and never clear
+// OpenSSL's per-thread error queue before an I/O call, while SSL_get_error
+// reads that queue: an error one connection left there (a peer gone without
+// close_notify, a refused certificate) turns the next harmless "would block"
+// on any other connection into a fatal error, and CAF closes it. So every
+// node lost all its connections whenever a client came or went. OpenSSL's
+// rule is to clear the queue before each call; these do.
+namespace {
+
+template <class F>
+F next_ssl(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+}
+
+} // namespace
+
+extern "C" int SSL_read(SSL* ssl, void* buf, int num) {
+  static auto real = next_ssl<int (*)(SSL*, void*, int)>("SSL_read");
+  ERR_clear_error();
+  return real(ssl, buf, num);
+}
+
+extern "C" int SSL_write(SSL* ssl, const void* buf, int num) {
+  static auto real = next_ssl<int (*)(SSL*, const void*, int)>("SSL_write");
+  ERR_clear_error();
+  return real(ssl, buf, num);
+}
+
+extern "C" int SSL_connect(SSL* ssl) {
+  static auto real = next_ssl<int (*)(SSL*)>("SSL_connect");
+  ERR_clear_error();
+  return real(ssl);
+}
+
+extern "C" int SSL_accept(SSL* ssl) {
+  static auto real = next_ssl<int (*)(SSL*)>("SSL_accept");
+  ERR_clear_error();
+  return real(ssl);
 }
 
 namespace caf::io::basp {
