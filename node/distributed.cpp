@@ -210,13 +210,8 @@ int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
     return 1;
   }
   connector_config cc;
-  // One connection per pair of nodes: a server connects to the load
-  // balancer and to the servers with higher ids; lower ones connect to it
-  // (and it learns their hosts from their announcements). Two nodes that
-  // connect to each other make CAF 0.17 drop connections as redundant, and
-  // with TLS it drops the live one too, over and over.
   for (auto& [nid, other] : cfg.nodes)
-    if (nid == "lb" || (nid != ep.id && std::stoul(nid) > id))
+    if (nid != ep.id)
       cc.targets.push_back(other);
   cc.owner = host;
   cc.connect_timeout_ms = cfg.client_connect_timeout_ms;

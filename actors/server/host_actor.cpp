@@ -1,6 +1,5 @@
 #include "actors/server/host_actor.hpp"
 
-#include <algorithm>
 #include <map>
 #include <memory>
 #include <utility>
@@ -25,10 +24,6 @@ void announce(self_ptr self) {
   auto& st = self->state;
   for (auto& h : st.peer_hosts)
     self->send(h, peer_atom::value, st.info);
-  for (auto& [id, h] : st.inbound_hosts)
-    if (std::find(st.peer_hosts.begin(), st.peer_hosts.end(), h)
-        == st.peer_hosts.end())
-      self->send(h, peer_atom::value, st.info);
   if (st.simulator)
     self->send(st.simulator, peer_atom::value, st.info);
 }
@@ -125,11 +120,6 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
     cfg.server.log = event_log::null();
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
-    for (auto i = st.inbound_hosts.begin(); i != st.inbound_hosts.end(); ++i)
-      if (i->second.address() == dm.source) {
-        st.inbound_hosts.erase(i);
-        return;
-      }
     if (st.old_roles.erase(dm.source) == 0 || !st.old_roles.empty())
       return;
     auto todo = std::move(st.when_stopped);
@@ -201,21 +191,6 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
       if (!admit(self, msg_class::peer, "peer_atom", info.id))
         return;
       auto& st = self->state;
-      // A peer host that connected to us: announce ourselves to it too.
-      auto from = caf::actor_cast<caf::actor>(self->current_sender());
-      if (from && from.node() != self->node() && from != self
-          && std::find(st.peer_hosts.begin(), st.peer_hosts.end(), from)
-               == st.peer_hosts.end()) {
-        auto& h = st.inbound_hosts[info.id];
-        if (h != from) {
-          if (h)
-            self->demonitor(h);
-          h = from;
-          self->monitor(from);
-          if (st.server && st.info.front)
-            self->send(from, peer_atom::value, st.info);
-        }
-      }
       auto i = st.peers.find(info.id);
       if (i != st.peers.end() && i->second.incarnation > info.incarnation)
         return;

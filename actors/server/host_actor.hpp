@@ -48,10 +48,6 @@ struct host_state {
   bool restarting = false;            ///< A restart waits for old roles.
 
   std::vector<caf::actor> peer_hosts; ///< One-process wiring.
-  /// Hosts of lower-numbered servers, which connect to this one (only one
-  /// of two nodes connects: node/distributed.cpp), learned from their
-  /// announcements; this host announces itself to them too.
-  std::map<server_id, caf::actor> inbound_hosts;
   std::map<server_id, server_info> peers;
   /// Actors of a stopped incarnation still running (they may still write
   /// to the storage), and what waits for all of them to be gone: a /kill's
