@@ -237,10 +237,14 @@ std::string install_net_guard(const net_guard_settings& s) {
   if (s.tls) {
     if (real_set_verify() == nullptr)
       return "cannot find SSL_CTX_set_verify in libssl";
-    auto own = dlsym(RTLD_DEFAULT, "SSL_CTX_set_verify");
-    if (own == nullptr || own == reinterpret_cast<void*>(real_set_verify()))
-      return "the TLS certificate check is not in effect (the executable "
-             "does not export SSL_CTX_set_verify)";
+    for (auto name : {"SSL_CTX_set_verify", "SSL_read", "SSL_write",
+                      "SSL_connect", "SSL_accept"}) {
+      auto own = dlsym(RTLD_DEFAULT, name);
+      if (own == nullptr || own == dlsym(RTLD_NEXT, name))
+        return std::string{"the TLS guard is not in effect (the executable "
+                           "does not export "}
+               + name + ")";
+    }
   }
   active = true;
   return {};

@@ -3,7 +3,7 @@
 // The node guard: what CAF 0.17 does not check on a connection between
 // processes, checked in our own programs (docs/security.md).
 //
-// It replaces two functions of the shared libraries for this executable
+// It replaces functions of the shared libraries for this executable
 // (symbol interposition: the libraries call both through their PLT, so the
 // dynamic linker resolves them to the executable's definitions first):
 //
@@ -22,7 +22,14 @@
 //   from clients what only nodes may do (routed messages, messages on
 //   behalf of another node, anonymous messages, named receivers).
 //
-// install_net_guard checks at start-up that both replacements are the ones
+// * SSL_read, SSL_write, SSL_connect, SSL_accept (libssl, called by
+//   libcaf_openssl): clear OpenSSL's per-thread error queue first, as
+//   OpenSSL requires. CAF does not, and a stale error from one connection
+//   made SSL_get_error report the next harmless "would block" on any other
+//   connection as fatal: every node dropped all its connections whenever a
+//   client came or went.
+//
+// install_net_guard checks at start-up that these replacements are the ones
 // the dynamic linker uses, and refuses to run otherwise.
 
 #include <cstdint>

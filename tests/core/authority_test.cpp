@@ -63,7 +63,7 @@ TEST_CASE("authority: local-only messages stay in the process") {
   CHECK(permitted(principal::local(), msg_class::local_only));
 }
 
-TEST_CASE("authority: clients ask what clients ask; unknown nodes nothing") {
+TEST_CASE("authority: clients ask what clients ask, unknown nodes nothing") {
   for (auto p : {principal::of_server(1), principal::load_balancer(),
                  principal::client("a"), principal::operator_("o")})
     CHECK(permitted(p, msg_class::client_request));
