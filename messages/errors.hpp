@@ -21,6 +21,7 @@ enum class chat_errc : uint8_t {
   unknown_target,     ///< An operator command for a server that is not there.
   invalid_fault,      ///< A simulator control with a bad rule or value.
   invalid_name,       ///< A chat name that is empty, too long or unprintable.
+  not_permitted,      ///< The sender's principal may not ask this (docs/security.md).
 };
 
 const char* to_string(chat_errc x);

@@ -87,6 +87,8 @@ const char* to_string(chat_errc x) {
       return "invalid_fault";
     case chat_errc::invalid_name:
       return "invalid_name";
+    case chat_errc::not_permitted:
+      return "not_permitted";
   }
   return "unknown";
 }

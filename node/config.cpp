@@ -128,6 +128,26 @@ std::string node_config::expand(const std::string& pattern,
 
 void node_config::validate() {
   auto& p = params;
+  // [tls]: all of it or none of it.
+  if (tls_ca.empty() != tls_certificate.empty()
+      || tls_ca.empty() != tls_key.empty())
+    fail("tls", {"ca", "certificate", "key"},
+         "ca, certificate and key go together: set all three (mutual TLS) "
+         "or none (plaintext)");
+  // [runtime] max_frame_bytes: every legitimate message fits.
+  if (uint64_t{max_frame_bytes} < 2 * uint64_t{p.proposer.batch_bytes_max} + 65536)
+    fail("runtime", {"max_frame_bytes", "batch_bytes_max"},
+         "max_frame_bytes (" + num(max_frame_bytes)
+           + ") must be at least twice batch_bytes_max plus 64 KiB ("
+           + num(2 * uint64_t{p.proposer.batch_bytes_max} + 65536)
+           + "): a slot's value crosses the network in one message");
+  if (uint64_t{max_frame_bytes}
+      < 2 * uint64_t{p.history_chunk} * (uint64_t{p.max_text_bytes} + 256))
+    fail("runtime", {"max_frame_bytes", "history_chunk", "max_text_bytes"},
+         "max_frame_bytes (" + num(max_frame_bytes)
+           + ") must hold twice a history chunk (history_chunk x "
+             "(max_text_bytes + 256) bytes)");
+  p.learner.catchup_bytes_max = max_frame_bytes / 2;
   // [paxos]: each timeout is at least a tick, followers hear from a leader
   // before they give up on it, and none starts above the ceiling.
   if (heartbeat_ms < p.tick_ms)

@@ -93,6 +93,16 @@ struct node_config {
   /// Threads that decode incoming network messages (0: the network thread
   /// decodes them itself, one thread hand-off less per message).
   uint32_t network_workers = 0;
+  /// Largest BASP payload a peer may announce (node/net_guard.hpp); a
+  /// larger one closes the connection before any buffer is sized from it.
+  uint32_t max_frame_bytes = 0;
+
+  // [tls]: mutual TLS between the processes (docs/security.md); all three
+  // empty: plaintext. "{id}" in certificate and key is the node id.
+  std::string tls_ca;
+  std::string tls_certificate;
+  std::string tls_key;
+  bool tls() const { return !tls_ca.empty(); }
 
   // [web]: the browser console (docs/web.md); listen "" is off.
   web_settings web;

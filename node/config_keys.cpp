@@ -209,6 +209,31 @@ const std::vector<config_key> keys = {
    "Multi-process clusters only: the silence after which a node is declared "
    "dead (milliseconds); longer than heartbeat_interval_ms.",
    +[](node_config& c) { return &c.connection_timeout_ms; }},
+  {"runtime", "max_frame_bytes", "16777216", 65536, 1u << 30, "bytes",
+   "Multi-process clusters only: the largest message payload another "
+   "process may announce (CAF's BASP frame), in bytes. A connection that "
+   "announces a larger one is closed, with a \"refused\" event, before any "
+   "buffer is sized from it. At least twice batch_bytes_max and twice a "
+   "history chunk (history_chunk messages of max_text_bytes); catch-up "
+   "replies are cut to half of it.",
+   +[](node_config& c) { return &c.max_frame_bytes; }},
+  // -- [tls] ------------------------------------------------------------------
+  {"tls", "ca", "", 0, 0, "path",
+   "Multi-process clusters only: the CA certificate (PEM) that signs every "
+   "node, client and operator certificate (tools/gen-certs). Set, with "
+   "certificate and key, every connection between processes is mutual TLS "
+   "and every peer is authenticated by the principal its certificate names "
+   "(docs/security.md); empty (the default): plaintext, unauthenticated, "
+   "for loopback demos only.",
+   +[](node_config& c) { return &c.tls_ca; }},
+  {"tls", "certificate", "", 0, 0, "path",
+   "This node's certificate (PEM); {id} is the node id (1, 2, ..., lb). "
+   "caf-chat and caf-web take theirs from --cert.",
+   +[](node_config& c) { return &c.tls_certificate; }},
+  {"tls", "key", "", 0, 0, "path",
+   "This node's private key (PEM, unencrypted, readable by its owner only); "
+   "{id} is the node id. caf-chat and caf-web take theirs from --key.",
+   +[](node_config& c) { return &c.tls_key; }},
   // -- [web] ------------------------------------------------------------------
   {"web", "listen", "", 0, 0, "ADDR:PORT",
    "The web console (docs/web.md): chat in a browser, the cluster and the "

@@ -1,12 +1,14 @@
 #include "node/connector.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include "caf/io/middleman.hpp"
 #include "caf/io/middleman_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
 #include "messages/atoms.hpp"
+#include "node/distributed.hpp"
 
 namespace cafchat {
 
@@ -38,7 +40,12 @@ void retry_later(self_ptr self, const connector_config& cfg,
   l.backoff_ms = l.backoff_ms == 0
                    ? cfg.backoff_min_ms
                    : std::min(cfg.backoff_max_ms, l.backoff_ms * 2);
-  self->delayed_send(self, ms(l.backoff_ms), retry_atom::value, id, l.attempt);
+  // Jitter, from 1/2 to 3/2 of the backoff: two nodes that connect to each
+  // other at the same moment make CAF drop both connections as redundant
+  // (with TLS, whose handshake takes longer, it happens at every start);
+  // retrying in lockstep, they would do so forever.
+  auto wait = l.backoff_ms / 2 + self->state.rng() % (l.backoff_ms + 1);
+  self->delayed_send(self, ms(wait), retry_atom::value, id, l.attempt);
 }
 
 void attempt(self_ptr self, const connector_config& cfg, const std::string& id) {
@@ -47,7 +54,7 @@ void attempt(self_ptr self, const connector_config& cfg, const std::string& id) 
     return;
   l.connecting = true;
   auto n = ++l.attempt;
-  auto mm = self->home_system().middleman().actor_handle();
+  auto mm = network_handle(self->home_system());
   self
     ->request(mm, ms(cfg.connect_timeout_ms), caf::connect_atom::value,
               l.ep.host, l.ep.port)
@@ -64,7 +71,7 @@ void attempt(self_ptr self, const connector_config& cfg, const std::string& id) 
           return;
         }
         l.remote = remote;
-        l.backoff_ms = 0;
+        l.connected_at_ms = now_ms(self);
         self->monitor(remote);
         if (cfg.log->enabled())
           cfg.log->event(now_ms(self), cfg.self_id, "peer_connected")
@@ -87,6 +94,7 @@ caf::behavior connector_actor(caf::stateful_actor<connector_state>* self,
     cfg.log = event_log::null();
   for (auto& ep : cfg.targets)
     self->state.links[ep.id].ep = ep;
+  self->state.rng.seed(std::random_device{}() ^ cfg.self_id);
   self->set_down_handler([=](const caf::down_msg& dm) {
     for (auto& [id, l] : self->state.links)
       if (l.remote && l.remote.address() == dm.source) {
@@ -96,7 +104,16 @@ caf::behavior connector_actor(caf::stateful_actor<connector_state>* self,
             .field("node", id)
             .field("reason", caf::to_string(dm.reason));
         report(self, cfg);
-        attempt(self, cfg, id);
+        // A link that held for a while reconnects at once; one lost right
+        // after it came up (two nodes connecting to each other at the same
+        // time: CAF drops one of the connections) backs off, doubling, so
+        // that the nodes do not keep replacing each other's connection.
+        if (now_ms(self) - l.connected_at_ms >= 2000) {
+          l.backoff_ms = 0;
+          attempt(self, cfg, id);
+        } else {
+          retry_later(self, cfg, id);
+        }
       }
   });
   for (auto& [id, l] : self->state.links)

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,10 @@ struct connector_state {
     bool connecting = false;
     uint32_t backoff_ms = 0;
     uint64_t attempt = 0;
+    int64_t connected_at_ms = 0; ///< When `remote` last came up.
   };
   std::map<std::string, link> links;
+  std::minstd_rand rng; ///< Jitter of the retries.
 };
 
 caf::behavior connector_actor(caf::stateful_actor<connector_state>* self,

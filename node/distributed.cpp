@@ -4,16 +4,24 @@
 #include <iostream>
 #include <thread>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "caf/atom.hpp"
 #include "caf/io/middleman.hpp"
+#include "caf/openssl/manager.hpp"
+#include "caf/openssl/publish.hpp"
+#include "caf/openssl/remote_actor.hpp"
 
 #include "messages/registry.hpp"
 #include "caf/send.hpp"
 
+#include "actors/common/peer_auth.hpp"
 #include "actors/server/host_actor.hpp"
 #include "actors/web/event_feed.hpp"
 #include "node/cluster.hpp"
 #include "node/connector.hpp"
+#include "node/net_guard.hpp"
 
 namespace cafchat {
 
@@ -26,14 +34,85 @@ void configure_runtime(caf::actor_system_config& sys_cfg,
     configure_network(sys_cfg, cfg);
 }
 
+std::string resolve_tls(node_config& cfg, const std::string& node_id,
+                        const std::string& cert, const std::string& key,
+                        const std::string& ca) {
+  if (!ca.empty())
+    cfg.tls_ca = ca;
+  if (!cert.empty())
+    cfg.tls_certificate = cert;
+  if (!key.empty())
+    cfg.tls_key = key;
+  if (!cfg.tls() && cert.empty() && key.empty())
+    return {};
+  if (cfg.tls_ca.empty())
+    return "TLS needs the CA certificate: [tls] ca in " + cfg.path
+           + ", or --ca FILE";
+  if (cfg.tls_certificate.empty() || cfg.tls_key.empty())
+    return "this cluster runs mutual TLS ([tls] in " + cfg.path
+           + "): give this program its certificate and key with --cert FILE "
+             "--key FILE (tools/gen-certs makes them)";
+  cfg.tls_certificate = node_config::expand(cfg.tls_certificate, node_id);
+  cfg.tls_key = node_config::expand(cfg.tls_key, node_id);
+  for (auto [what, path] : {std::pair{"CA certificate", cfg.tls_ca},
+                            std::pair{"certificate", cfg.tls_certificate},
+                            std::pair{"private key", cfg.tls_key}})
+    if (::access(path.c_str(), R_OK) != 0)
+      return std::string{"cannot read the "} + what + " " + path
+             + " (tools/gen-certs --config " + cfg.path
+             + " --out DIR makes them)";
+  struct stat st;
+  if (::stat(cfg.tls_key.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+    return "the private key " + cfg.tls_key
+           + " is readable by others than its owner: chmod 600 it";
+  return {};
+}
+
 void configure_network(caf::actor_system_config& sys_cfg,
                        const node_config& cfg) {
   sys_cfg.load<caf::io::middleman>();
+  if (cfg.tls()) {
+    sys_cfg.load<caf::openssl::manager>();
+    sys_cfg.set("openssl.certificate", cfg.tls_certificate);
+    sys_cfg.set("openssl.key", cfg.tls_key);
+    sys_cfg.set("openssl.cafile", cfg.tls_ca);
+  }
+  net_guard_settings ng;
+  ng.max_frame_bytes = cfg.max_frame_bytes;
+  ng.tls = cfg.tls();
+  if (auto why = install_net_guard(ng); !why.empty())
+    throw std::runtime_error(why);
   sys_cfg.set("middleman.heartbeat-interval",
               caf::timespan{std::chrono::milliseconds(cfg.heartbeat_interval_ms)});
   sys_cfg.set("middleman.workers", static_cast<size_t>(cfg.network_workers));
   sys_cfg.set("middleman.connection-timeout",
               caf::timespan{std::chrono::milliseconds(cfg.connection_timeout_ms)});
+}
+
+caf::io::middleman_actor network_handle(caf::actor_system& sys) {
+  if (sys.has_openssl_manager())
+    return sys.openssl_manager().actor_handle();
+  return sys.middleman().actor_handle();
+}
+
+caf::expected<caf::actor> connect_to(caf::actor_system& sys,
+                                     const std::string& host, uint16_t port) {
+  if (sys.has_openssl_manager())
+    return caf::openssl::remote_actor(sys, host, port);
+  return sys.middleman().remote_actor(host, port);
+}
+
+void say_if_unauthenticated(const node_config& cfg, const std::string& who,
+                            const event_log_ptr& log, server_id id) {
+  if (cfg.tls())
+    return;
+  std::cerr << "cafchat: " << who << " runs WITHOUT TLS: connections are "
+            << "neither encrypted nor authenticated, and anyone who reaches "
+            << "its port may act as any node or operator (loopback demos "
+            << "only; see docs/security.md)" << std::endl;
+  if (log && log->enabled())
+    log->event(0, id, "unauthenticated")
+      .field("why", "no [tls] section: plaintext connections");
 }
 
 namespace {
@@ -47,7 +126,9 @@ void wait_for(const std::atomic<bool>& stop) {
 /// failure.
 bool publish(caf::actor_system& sys, const caf::actor& a,
              const node_endpoint& ep) {
-  auto port = sys.middleman().publish(a, ep.port, ep.host.c_str(), true);
+  auto port = sys.has_openssl_manager()
+                ? caf::openssl::publish(a, ep.port, ep.host.c_str(), true)
+                : sys.middleman().publish(a, ep.port, ep.host.c_str(), true);
   if (!port) {
     std::cerr << "caf-node: node " << ep.id << ": cannot listen on "
               << ep.host << ":" << ep.port << ": "
@@ -60,7 +141,10 @@ bool publish(caf::actor_system& sys, const caf::actor& a,
 int run_lb(caf::actor_system& sys, const node_config& cfg,
            const std::atomic<bool>& stop) {
   auto& ep = cfg.nodes.at("lb");
-  auto front = start_front(sys, cfg, open_event_log(cfg.lb_events, "lb"));
+  auto lb_log = open_event_log(cfg.lb_events, "lb");
+  set_refusal_log(lb_log, 0);
+  say_if_unauthenticated(cfg, "the load balancer", lb_log, 0);
+  auto front = start_front(sys, cfg, lb_log);
   auto lb = front.load_balancer;
   auto sim = front.simulator;
   int rc = 0;
@@ -98,6 +182,8 @@ int run_server(caf::actor_system& sys, const node_config& cfg, server_id id,
     std::cerr << "caf-node: server " << id << ": " << e.what() << std::endl;
     return 1;
   }
+  set_refusal_log(log, id);
+  say_if_unauthenticated(cfg, "server " + std::to_string(id), log, id);
   host_config hc;
   hc.server = make_server_config(cfg, id, storage, log, caf::actor{});
   hc.server.founder = bootstrap;

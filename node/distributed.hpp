@@ -11,6 +11,10 @@
 
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
+#include "caf/expected.hpp"
+#include "caf/io/middleman_actor.hpp"
+
+#include "actors/common/event_log.hpp"
 
 #include "node/config.hpp"
 
@@ -25,6 +29,26 @@ void configure_runtime(caf::actor_system_config& sys_cfg, const node_config& cfg
 /// (both off by default in CAF 0.17: a frozen peer would never be declared
 /// dead).
 void configure_network(caf::actor_system_config& sys_cfg, const node_config& cfg);
+
+/// Fills in the TLS files of `cfg` for node `node_id` ("{id}" expanded);
+/// `cert`, `key` and `ca` (the command line's --cert, --key, --ca) replace
+/// the config's. Returns why they cannot be used (unreadable, a key others
+/// can read, half of them given), or an empty string (TLS or plaintext).
+std::string resolve_tls(node_config& cfg, const std::string& node_id,
+                        const std::string& cert, const std::string& key,
+                        const std::string& ca);
+
+/// The middleman actor to connect through: the TLS one when [tls] is set.
+caf::io::middleman_actor network_handle(caf::actor_system& sys);
+
+/// Connects to the actor published at host:port (blocking: main thread
+/// only), over TLS when [tls] is set.
+caf::expected<caf::actor> connect_to(caf::actor_system& sys,
+                                     const std::string& host, uint16_t port);
+
+/// Says on stderr (and in `log`) that this process runs without TLS.
+void say_if_unauthenticated(const node_config& cfg, const std::string& who,
+                            const event_log_ptr& log, server_id id);
 
 /// Runs node `id` until `stop` becomes true; returns the exit code (1 with a
 /// message on stderr if the node cannot start: a busy port, a bad data

@@ -40,6 +40,7 @@ const char* usage =
   "                [--drain-timeout SECONDS] [--no-history] [--no-shell]\n"
   "                [--web ADDR:PORT]\n"
   "       caf-node --config FILE --node ID [--bootstrap]\n"
+  "                [--cert FILE --key FILE --ca FILE]\n"
   "       caf-node --version\n"
   "\n"
   "Starts the cafchat cluster that FILE describes in this process and opens a\n"
@@ -90,8 +91,24 @@ int main(int argc, char** argv) {
               << cfg.path << " --listen ADDR:PORT" << std::endl;
     return 2;
   }
+  if (cfg.distributed()) {
+    if (auto why = resolve_tls(cfg, cli.node, cli.cert, cli.key, cli.ca);
+        !why.empty()) {
+      std::cerr << "caf-node: " << why << std::endl;
+      return 2;
+    }
+  } else if (!cli.cert.empty() || !cli.key.empty() || !cli.ca.empty()) {
+    std::cerr << "caf-node: --cert, --key and --ca are for a multi-process "
+                 "cluster; " << cfg.path << " runs in one process" << std::endl;
+    return 2;
+  }
   caf::actor_system_config sys_cfg;
-  configure_runtime(sys_cfg, cfg);
+  try {
+    configure_runtime(sys_cfg, cfg);
+  } catch (std::exception& e) {
+    std::cerr << "caf-node: " << e.what() << std::endl;
+    return 1;
+  }
   caf::actor_system sys{sys_cfg};
   if (cfg.distributed()) {
     std::signal(SIGINT, on_stop);

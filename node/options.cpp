@@ -89,6 +89,12 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
         throw usage_error("--web: " + std::string(e.what()));
       }
       o.web = val;
+    } else if (key == "--cert") {
+      o.cert = val;
+    } else if (key == "--key") {
+      o.key = val;
+    } else if (key == "--ca") {
+      o.ca = val;
     } else if (key == "--drain-timeout") {
       char* end = nullptr;
       auto d = std::strtod(val.c_str(), &end);

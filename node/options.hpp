@@ -38,6 +38,11 @@ struct cli_options {
   /// --no-history: at the end of input wait for our own messages only, not
   /// for the history as it was when we joined.
   bool no_history = false;
+  /// --cert FILE --key FILE [--ca FILE]: this program's TLS certificate and
+  /// key (and the CA), for a cluster with a [tls] section.
+  std::string cert;
+  std::string key;
+  std::string ca;
 };
 
 /// Throws usage_error naming the bad argument.

@@ -8,6 +8,7 @@
 #include "caf/send.hpp"
 
 #include "actors/web/event_feed.hpp"
+#include "node/distributed.hpp"
 
 namespace cafchat {
 
@@ -89,7 +90,7 @@ int run_web_node(caf::actor_system& sys, const node_config& cfg,
   caf::actor lb;
   bool told = false;
   while (!stop) {
-    auto x = sys.middleman().remote_actor(lb_ep.host, lb_ep.port);
+    auto x = connect_to(sys, lb_ep.host, lb_ep.port);
     if (x) {
       lb = *x;
       break;
@@ -110,7 +111,7 @@ int run_web_node(caf::actor_system& sys, const node_config& cfg,
     return 0;
   auto gc = base_config(cfg, version);
   gc.load_balancer = lb;
-  gc.middleman = sys.middleman().actor_handle();
+  gc.middleman = network_handle(sys);
   for (auto& [id, ep] : cfg.nodes)
     if (id != "lb")
       gc.server_nodes.emplace_back(ep.host, ep.port);

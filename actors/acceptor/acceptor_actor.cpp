@@ -5,6 +5,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/acceptor/acceptor_core.hpp"
+#include "actors/common/peer_auth.hpp"
 #include "actors/common/actor_util.hpp"
 #include "actors/common/core_step.hpp"
 #include "messages/atoms.hpp"
@@ -179,7 +180,10 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
     // -- phase 2 -------------------------------------------------------------
     [=](const accept& msg) { step(drive(self, cfg), msg); },
     // -- lost storage --------------------------------------------------------
-    [=](tick_atom) { tick(drive(self, cfg), cfg.tick_ms); },
+    [=](tick_atom) {
+      if (!admit(self, msg_class::local_only, "tick")) return;
+      tick(drive(self, cfg), cfg.tick_ms);
+    },
     [=](const state_query& msg) { step(drive(self, cfg), msg); },
     [=](const state_reply& msg) { step(drive(self, cfg), msg); },
     [=](const rejoin_prepare& msg) { step(drive(self, cfg), msg); },
@@ -187,6 +191,7 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
     [=](const learned_for_acceptor& msg) { step(drive(self, cfg), msg); },
     // -- group commit --------------------------------------------------------
     [=](flush_atom) {
+      if (!admit(self, msg_class::local_only, "flush")) return;
       flush(drive(self, cfg));
       if (auto& late = self->state.late) {
         cfg.storage->write(*late); // TEST ONLY (break_sync_rule)
@@ -195,11 +200,13 @@ caf::behavior acceptor_actor(caf::stateful_actor<acceptor_actor_state>* self,
     },
     // -- peers ---------------------------------------------------------------
     [=](peer_atom, const server_info& info) {
+      if (!admit(self, msg_class::local_only, "peer_atom")) return;
       self->state.links.update(info);
       step(drive(self, cfg),
            [&](acceptor_core& c) { return c.announced(info.id); });
     },
     [=](sim_atom, const caf::actor& sim) {
+      if (!admit(self, msg_class::local_only, "sim_atom")) return;
       self->state.links.set_simulator(sim);
     },
     [=](status_atom) {

@@ -38,6 +38,7 @@
 
 #include "actors/common/actor_util.hpp"
 #include "actors/common/outgoing.hpp"
+#include "actors/common/peer_auth.hpp"
 #include "actors/common/peer_links.hpp"
 #include "messages/atoms.hpp"
 
@@ -85,9 +86,51 @@ void commit(Driver& driver, Writes& writes, std::vector<outgoing>& send) {
 /// driver.check() the core's invariants and its transition are checked
 /// around it (a broken one throws, and the actor crashes). Then the output
 /// goes on as the diagram above shows.
+/// The server a peer message says it comes from: its `from`, else its
+/// ballot's node; 0 if it names none (a decide).
+template <class T, class = void>
+struct has_from_field : std::false_type {};
+
+template <class T>
+struct has_from_field<T, std::void_t<decltype(std::declval<const T&>().from)>>
+  : std::true_type {};
+
+template <class T, class List>
+struct in_type_list;
+
+template <class T, class... Ts>
+struct in_type_list<T, type_list<Ts...>>
+  : std::bool_constant<(std::is_same_v<T, Ts> || ...)> {};
+
+template <class T>
+server_id claimed_server(const T& x) {
+  if constexpr (std::is_same_v<T, decide>)
+    return 0;
+  else if constexpr (has_from_field<T>::value)
+    return x.from;
+  else
+    return x.bal.node;
+}
+
 template <class Driver, class Input>
 void step(Driver&& driver, Input&& input) {
   using core_type = typename std::decay_t<Driver>::core_type;
+  using input_type = std::decay_t<Input>;
+  // A peer message is taken only from the server it claims to come from
+  // (actors/common/authority.hpp); anything else that is not a function of
+  // the core comes from this process only.
+  if constexpr (in_type_list<input_type, local_messages>::value) {
+    if (!admit(driver.self, msg_class::local_only,
+               peer_traits<input_type>::name))
+      return;
+  } else if constexpr (has_peer_traits<input_type>::value) {
+    if (!admit(driver.self, msg_class::peer, peer_traits<input_type>::name,
+               claimed_server(input)))
+      return;
+  } else if constexpr (!std::is_invocable_v<Input, core_type&>) {
+    if (!admit(driver.self, msg_class::local_only, "local role input"))
+      return;
+  }
   auto& core = driver.core();
   auto run = [&] {
     if constexpr (std::is_invocable_v<Input, core_type&>)

@@ -5,6 +5,7 @@
 
 #include "caf/event_based_actor.hpp"
 
+#include "actors/common/peer_auth.hpp"
 #include "actors/common/actor_util.hpp"
 #include "actors/common/core_step.hpp"
 #include "actors/learner/chat_state.hpp"
@@ -104,11 +105,16 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
     [=](const learn& msg) { step(drive(self, cfg), msg); },
     [=](const chosen_hint& msg) { step(drive(self, cfg), msg); },
     // -- catch-up ------------------------------------------------------------
-    [=](tick_atom) { tick(drive(self, cfg), cfg.tick_ms); },
+    [=](tick_atom) {
+      if (!admit(self, msg_class::local_only, "tick")) return;
+      tick(drive(self, cfg), cfg.tick_ms);
+    },
     [=](const catchup_request& msg) { step(drive(self, cfg), msg); },
     [=](const catchup_reply& msg) { step(drive(self, cfg), msg); },
     // -- sessions ------------------------------------------------------------
-    [=](const history_request& msg) {
+    [=](const history_request& msg) -> caf::result<history_reply> {
+      if (!admit(self, msg_class::local_only, "history_request"))
+        return caf::sec::invalid_argument;
       auto& st = self->state;
       auto n = std::min(msg.max_entries, cfg.history_chunk_max);
       history_reply reply;
@@ -132,11 +138,13 @@ caf::behavior learner_actor(caf::stateful_actor<learner_actor_state>* self,
     },
     // -- operator and peers --------------------------------------------------
     [=](peer_atom, const server_info& info) {
+      if (!admit(self, msg_class::local_only, "peer_atom")) return;
       self->state.links.update(info);
       step(drive(self, cfg),
            [&](learner_core& c) { return c.announced(info.id); });
     },
     [=](sim_atom, const caf::actor& sim) {
+      if (!admit(self, msg_class::local_only, "sim_atom")) return;
       self->state.links.set_simulator(sim);
     },
     [=](status_atom) {

@@ -150,6 +150,15 @@ learner_output learner_core::handle(const catchup_request& msg) {
     run.insert(run.end(), std::make_move_iterator(more.begin()),
                std::make_move_iterator(more.end()));
   }
+  // Cut the run to the byte budget, keeping at least one slot.
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < run.size(); ++i) {
+    bytes += run[i].val.payload_bytes() + 64;
+    if (i > 0 && bytes > opts_.catchup_bytes_max) {
+      run.resize(i);
+      break;
+    }
+  }
   out.send.push_back({msg.from, catchup_reply{opts_.id, std::move(run),
                                               delivered_upto_, msg.sent}});
   return out;

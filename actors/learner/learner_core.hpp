@@ -45,6 +45,9 @@ struct learner_options {
   uint32_t catchup_ticks = 10;
   uint32_t timeout_max_ticks = 60000;
   uint32_t catchup_max_slots = 256; ///< Slots per catch-up request.
+  /// Payload bytes per catch-up reply, about (at least one slot): a reply
+  /// must fit the network's frame bound ([runtime] max_frame_bytes).
+  uint64_t catchup_bytes_max = 8u << 20;
   uint32_t buffer_max = 4096;     ///< Chosen slots held above a hole.
   bool check = false;             ///< Keep digests to verify re-decisions.
 };

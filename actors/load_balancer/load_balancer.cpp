@@ -7,6 +7,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
+#include "actors/common/peer_auth.hpp"
 #include "actors/session/client_session.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -169,6 +170,12 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
   });
   return {
     [=](const register_server& msg) -> caf::result<bool> {
+      if (!admit(self, msg_class::register_server, "register_server",
+                 msg.info.id))
+        return make_chat_error(chat_errc::not_permitted,
+                               "only server " + std::to_string(msg.info.id)
+                                 + " registers server "
+                                 + std::to_string(msg.info.id));
       auto& st = self->state;
       auto i = st.servers.find(msg.info.id);
       if (i == st.servers.end()) {
@@ -199,7 +206,11 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
       }
       return true;
     },
-    [=](const assign_request& msg) -> caf::result<assignment> {
+    [=](assign_request msg) -> caf::result<assignment> {
+      if (!admit(self, msg_class::client_request, "assign_request"))
+        return make_chat_error(chat_errc::not_permitted, "refused");
+      if (auto who = sender_principal(self); who.chats())
+        msg.name = who.name;
       auto& st = self->state;
       if (auto why = validate_name(msg.name); !why.empty())
         return make_chat_error(chat_errc::invalid_name, why);
@@ -212,10 +223,19 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
         return make_chat_error(chat_errc::no_server, "no server is up");
       place(self, msg.client, msg.name, msg.client_actor, id);
       log(self, cfg, "client_placed", id, msg.client);
-      return assignment{st.servers[id].info, cfg.max_text_bytes};
+      // A client gets the server's front (to say hello) and where it
+      // listens: never its role actors or its host.
+      auto info = st.servers[id].info;
+      info.acceptor = caf::actor{};
+      info.proposer = caf::actor{};
+      info.learner = caf::actor{};
+      return assignment{info, cfg.max_text_bytes};
     },
+    // The simulator checks who may change faults (operators only).
     [=](sim_atom) { return cfg.simulator; },
     [=](tick_atom) {
+      if (!admit(self, msg_class::local_only, "tick"))
+        return;
       poll_leader(self);
       self->delayed_send(self, ms(cfg.leader_poll_ms), tick_atom::value);
     },
@@ -225,6 +245,10 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
       return rp;
     },
     [=](const operator_command& cmd) -> caf::result<bool> {
+      if (!admit(self, msg_class::operator_action, "operator_command"))
+        return make_chat_error(chat_errc::not_permitted,
+                               std::string{to_string(cmd.action)}
+                                 + " needs an operator certificate");
       auto& st = self->state;
       if (cmd.action == operator_action::skip_slot && cmd.target == 0) {
         // Whoever leads acts on it; the others answer false.

@@ -5,6 +5,7 @@
 
 #include "caf/event_based_actor.hpp"
 
+#include "actors/common/peer_auth.hpp"
 #include "actors/common/actor_util.hpp"
 #include "actors/common/core_step.hpp"
 #include "messages/atoms.hpp"
@@ -141,6 +142,7 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
   return {
     // -- client commands -----------------------------------------------------
     [=](submit& msg) {
+      if (!admit(self, msg_class::local_only, "submit")) return;
       step(drive(self, cfg), [&](proposer_core& c) {
         return c.submit(std::move(msg.commands));
       });
@@ -148,10 +150,12 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
     [=](const forward& msg) { step(drive(self, cfg), msg); },
     // -- leader election -----------------------------------------------------
     [=](tick_atom) {
+      if (!admit(self, msg_class::local_only, "tick")) return;
       tick(drive(self, cfg), cfg.tick_ms);
       log_timeouts(self, cfg);
     },
     [=](campaign_atom) {
+      if (!admit(self, msg_class::local_only, "campaign")) return;
       step(drive(self, cfg), [](proposer_core& c) { return c.campaign(); });
     },
     [=](const prevote_request& msg) { step(drive(self, cfg), msg); },
@@ -179,13 +183,20 @@ caf::behavior proposer_actor(caf::stateful_actor<proposer_actor_state>* self,
     [=](const learned_for_proposer& msg) { step(drive(self, cfg), msg); },
     // -- operator and peers --------------------------------------------------
     [=](skip_atom) -> bool {
+      // The host hands the load balancer's request on (keeping its sender).
+      if (!admit(self, msg_class::from_lb, "skip_slot"))
+        return false;
       bool ok = self->state.core->skip_slot();
       if (ok && cfg.log->enabled())
         cfg.log->event(now_ms(self), cfg.opts.id, "skip_requested");
       return ok;
     },
-    [=](peer_atom, const server_info& info) { self->state.links.update(info); },
+    [=](peer_atom, const server_info& info) {
+      if (!admit(self, msg_class::local_only, "peer_atom")) return;
+      self->state.links.update(info);
+    },
     [=](sim_atom, const caf::actor& sim) {
+      if (!admit(self, msg_class::local_only, "sim_atom")) return;
       self->state.links.set_simulator(sim);
     },
     [=](status_atom) {

@@ -7,6 +7,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
+#include "actors/common/peer_auth.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/web.hpp"
@@ -149,6 +150,8 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
     start_server(self, cfg);
   return {
     [=](lb_atom, const caf::actor& lb) {
+      if (!admit(self, msg_class::local_only, "lb_atom"))
+        return;
       // A (re)connected load balancer: register with it, and route peer
       // traffic through its simulator if it runs one.
       auto& st = self->state;
@@ -173,6 +176,8 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
           [](caf::error&) {});
     },
     [=](hosts_atom, const std::vector<caf::actor>& hosts) {
+      if (!admit(self, msg_class::local_only, "hosts_atom"))
+        return;
       auto& st = self->state;
       st.peer_hosts.clear();
       for (auto& h : hosts)
@@ -182,6 +187,9 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
         announce(self);
     },
     [=](peer_atom, const server_info& info) {
+      // Only server N announces server N.
+      if (!admit(self, msg_class::peer, "peer_atom", info.id))
+        return;
       auto& st = self->state;
       auto i = st.peers.find(info.id);
       if (i != st.peers.end() && i->second.incarnation > info.incarnation)
@@ -191,11 +199,23 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
         self->send(st.server, peer_atom::value, info);
     },
     [=](retry_atom) {
+      if (!admit(self, msg_class::local_only, "retry_atom"))
+        return;
       // Retry timer of the registration.
       if (self->state.server)
         register_with_lb(self, cfg);
     },
     [=](const operator_command& cmd) -> caf::result<bool> {
+      // Operators reach hosts through the load balancer, which checks them
+      // and hands the request on (as the operator) or sends it itself.
+      if (auto who = sender_principal(self);
+          !permitted(who, msg_class::from_lb)
+          && !permitted(who, msg_class::operator_action)) {
+        log_refusal(who, "operator_command", "operator action");
+        return make_chat_error(chat_errc::not_permitted,
+                               "operator commands need an operator "
+                               "certificate");
+      }
       switch (cmd.action) {
         case operator_action::kill: {
           if (!self->state.server)
@@ -244,6 +264,8 @@ caf::behavior host_actor(caf::stateful_actor<host_state>* self,
       return false;
     },
     [=](const event_subscribe& s) {
+      if (!admit(self, msg_class::observe, "event_subscribe"))
+        return;
       // A web console (caf-web) wants this node's protocol events.
       if (cfg.event_feed)
         self->send(cfg.event_feed, s);

@@ -6,6 +6,7 @@
 
 #include "actors/acceptor/acceptor_actor.hpp"
 #include "actors/common/actor_util.hpp"
+#include "actors/common/peer_auth.hpp"
 #include "actors/learner/learner_actor.hpp"
 #include "actors/proposer/proposer_actor.hpp"
 #include "actors/session/client_session.hpp"
@@ -150,7 +151,12 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
       --self->state.sessions;
   });
   return {
-    [=](const hello& msg) -> caf::result<welcome> {
+    [=](hello msg) -> caf::result<welcome> {
+      if (!admit(self, msg_class::client_request, "hello"))
+        return make_chat_error(chat_errc::not_permitted, "hello refused");
+      // With TLS, a client's name is the one its certificate gives it.
+      if (auto who = sender_principal(self); who.chats())
+        msg.name = who.name;
       if (auto why = validate_name(msg.name); !why.empty())
         return make_chat_error(chat_errc::invalid_name, why);
       auto& info = self->state.info;
@@ -174,8 +180,14 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
           .field("resume_after", msg.resume_after);
       return welcome{cfg.id, s, cfg.params.max_text_bytes};
     },
-    [=](info_atom) { return self->state.info; },
+    [=](info_atom) -> caf::result<server_info> {
+      if (!admit(self, msg_class::local_only, "info"))
+        return make_chat_error(chat_errc::not_permitted, "info refused");
+      return self->state.info;
+    },
     [=](peer_atom, const server_info& info) {
+      if (!admit(self, msg_class::local_only, "peer_atom"))
+        return;
       if (info.id == cfg.id)
         return;
       auto& me = self->state.info;
@@ -183,6 +195,8 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
         self->send(r, peer_atom::value, info);
     },
     [=](sim_atom, const caf::actor& sim) {
+      if (!admit(self, msg_class::local_only, "sim_atom"))
+        return;
       auto& me = self->state.info;
       for (auto& r : {me.acceptor, me.proposer, me.learner})
         self->send(r, sim_atom::value, sim);
@@ -193,6 +207,9 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
       return rp;
     },
     [=](skip_atom) -> caf::result<bool> {
+      // The host hands the load balancer's request on (keeping its sender).
+      if (!admit(self, msg_class::from_lb, "skip_slot"))
+        return false;
       return relay<bool>(self, self->state.info.proposer, skip_atom::value);
     },
   };

@@ -5,6 +5,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
+#include "actors/common/peer_auth.hpp"
 #include "messages/atoms.hpp"
 #include "messages/control.hpp"
 #include "messages/errors.hpp"
@@ -276,9 +277,18 @@ caf::behavior simulator_actor(caf::stateful_actor<simulator_state>* self,
       }
   });
   return {
-    [=](const routed& r) { route(self, cfg, r); },
-    [=](peer_atom, const server_info& info) { announce(self, cfg, info); },
+    [=](const routed& r) {
+      // Only server N sends what server N sends.
+      if (admit(self, msg_class::peer, "routed", r.from))
+        route(self, cfg, r);
+    },
+    [=](peer_atom, const server_info& info) {
+      if (admit(self, msg_class::peer, "peer_atom", info.id))
+        announce(self, cfg, info);
+    },
     [=](tick_atom, uint64_t epoch) {
+      if (!admit(self, msg_class::local_only, "tick"))
+        return;
       // The omission fault moves on; a timer of an older setting is stale.
       auto& m = *self->state.model;
       if (epoch != m.rotation_epoch() || !m.options().omission)
@@ -287,6 +297,13 @@ caf::behavior simulator_actor(caf::stateful_actor<simulator_state>* self,
       schedule_rotation(self);
     },
     [=](const sim_control& c) -> caf::result<sim_report> {
+      // Anyone may look; changing faults is an operator action.
+      if (!admit(self,
+                 c.action == sim_action::query ? msg_class::client_request
+                                               : msg_class::operator_action,
+                 "sim_control"))
+        return make_chat_error(chat_errc::not_permitted,
+                               "/faults needs an operator certificate");
       if (auto refusal = apply(self, cfg, c)) {
         if (cfg.log->enabled())
           cfg.log->event(now_ms(self), 0, "fault")

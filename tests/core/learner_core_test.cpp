@@ -277,3 +277,28 @@ TEST_CASE("learner: a catch-up request is answered from the decided log, "
   CHECK(answer(1, 100).size() == 10);
   CHECK(answer(1, 3).size() == 3);
 }
+
+TEST_CASE("learner: a catch-up reply fits the network's frame bound, with at "
+          "least one slot") {
+  fake_log disk;
+  std::string big(1000, 'x');
+  for (uint64_t s = 1; s <= 8; ++s)
+    disk.slots[s] = value::of({command{1, s, "a", big}});
+  auto o = opts();
+  // Each slot carries about 1,100 bytes; a budget of 3,000 takes two.
+  o.catchup_bytes_max = 3000;
+  learner_core l{o, 8, &disk};
+  auto reply = [&](uint64_t first) {
+    auto out = l.handle(catchup_request{3, first, 10, 0});
+    REQUIRE(out.send.size() == 1);
+    return std::get<catchup_reply>(out.send[0].msg).slots.size();
+  };
+  CHECK(reply(1) == 2);
+  CHECK(reply(7) == 2);
+  // A single slot above the budget still goes: the peer must make progress
+  // (node_config::validate keeps a slot below the frame bound).
+  o.catchup_bytes_max = 10;
+  learner_core tight{o, 8, &disk};
+  auto out = tight.handle(catchup_request{3, 1, 10, 0});
+  CHECK(std::get<catchup_reply>(out.send[0].msg).slots.size() == 1);
+}

@@ -152,12 +152,12 @@ class Cluster:
 
 
 def with_cluster(build, fn, leader_timeout=30, prefix="cafchat-cluster-",
-                 **kw):
+                 cluster_class=Cluster, **kw):
     """Runs fn(cluster) on a new cluster (Cluster's options in kw) that has
     elected a leader, and stops it afterwards; a failure carries the tails of
     the nodes' logs."""
     wd = workdir(prefix)
-    c = Cluster(build, wd, **kw)
+    c = cluster_class(build, wd, **kw)
     try:
         c.start_all()
         c.wait(lambda: c.status()["ready"] and c.leader() is not None,

@@ -62,6 +62,7 @@ const char* usage =
 
 struct bench_options {
   std::string config;
+  std::string cert, key, ca; // --cert, --key, --ca: a cluster with [tls]
   uint32_t clients = 10;
   uint32_t window = 1;
   double duration = 10;
@@ -297,7 +298,9 @@ bool parse_args(int argc, char** argv, bench_options& o) {
     if (eq != std::string::npos) {
       v = a.substr(eq + 1);
       a = a.substr(0, eq);
-    } else if (i + 1 < argc && (a == "--config" || numbers.count(a) > 0)) {
+    } else if (i + 1 < argc
+               && (a == "--config" || a == "--cert" || a == "--key"
+                   || a == "--ca" || numbers.count(a) > 0)) {
       v = argv[++i];
     }
     if (a == "--json") {
@@ -306,6 +309,8 @@ bool parse_args(int argc, char** argv, bench_options& o) {
       o.baseline = false;
     } else if (a == "--config" && !v.empty()) {
       o.config = v;
+    } else if ((a == "--cert" || a == "--key" || a == "--ca") && !v.empty()) {
+      (a == "--cert" ? o.cert : a == "--key" ? o.key : o.ca) = v;
     } else if (auto n = numbers.find(a); n != numbers.end()) {
       char* end = nullptr;
       auto d = std::strtod(v.c_str(), &end);
@@ -394,16 +399,27 @@ int main(int argc, char** argv) {
   // No per-message event log lines in a benchmark.
   cfg.events.clear();
   cfg.lb_events.clear();
+  if (cfg.distributed())
+    if (auto why = resolve_tls(cfg, "client", o.cert, o.key, o.ca);
+        !why.empty()) {
+      std::cerr << "caf-bench: " << why << std::endl;
+      return 2;
+    }
   caf::actor_system_config sys_cfg;
-  configure_runtime(sys_cfg, cfg);
+  try {
+    configure_runtime(sys_cfg, cfg);
+  } catch (std::exception& e) {
+    std::cerr << "caf-bench: " << e.what() << std::endl;
+    return 1;
+  }
   caf::actor_system sys{sys_cfg};
   caf::io::middleman_actor mm;
   cluster local;
   caf::actor lb;
   if (cfg.distributed()) {
-    mm = sys.middleman().actor_handle();
+    mm = network_handle(sys);
     auto& ep = cfg.nodes.at("lb");
-    auto x = sys.middleman().remote_actor(ep.host, ep.port);
+    auto x = connect_to(sys, ep.host, ep.port);
     if (!x) {
       std::cerr << "caf-bench: no load balancer at " << ep.host << ":" << ep.port
                 << " (start the cluster first, e.g. tools/launch)" << std::endl;

@@ -35,6 +35,7 @@ namespace {
 const char* usage =
   "usage: caf-chat --config FILE [--name NAME] [--output jsonl|text]\n"
   "                [--drain-timeout SECONDS] [--no-history]\n"
+  "                [--cert FILE --key FILE [--ca FILE]]\n"
   "       caf-chat --config FILE --history [FROM] [--output jsonl|text]\n"
   "       caf-chat --version\n"
   "\n"
@@ -43,7 +44,10 @@ const char* usage =
   "message per input line otherwise. At the end of input it waits for its\n"
   "messages to be delivered and for the history as it was when it joined\n"
   "(--no-history: for its messages only). --history writes the history\n"
-  "(from index FROM on) and exits.\n";
+  "(from index FROM on) and exits.\n"
+  "In a cluster with a [tls] section, --cert and --key give this client's\n"
+  "certificate (tools/gen-certs --client NAME or --operator NAME); the name\n"
+  "it chats under is the one in the certificate.\n";
 
 } // namespace
 
@@ -60,8 +64,18 @@ int main(int argc, char** argv) {
               << std::endl;
     return 2;
   }
+  if (auto why = resolve_tls(cfg, "client", cli.cert, cli.key, cli.ca);
+      !why.empty()) {
+    std::cerr << "caf-chat: " << why << std::endl;
+    return 2;
+  }
   caf::actor_system_config sys_cfg;
-  configure_runtime(sys_cfg, cfg);
+  try {
+    configure_runtime(sys_cfg, cfg);
+  } catch (std::exception& e) {
+    std::cerr << "caf-chat: " << e.what() << std::endl;
+    return 1;
+  }
   caf::actor_system sys{sys_cfg};
   auto& lb_ep = cfg.nodes.at("lb");
   // Blocking connects are fine here, on the main thread; give the cluster
@@ -70,7 +84,7 @@ int main(int argc, char** argv) {
   caf::actor lb;
   bool told = false;
   for (;;) {
-    auto x = sys.middleman().remote_actor(lb_ep.host, lb_ep.port);
+    auto x = connect_to(sys, lb_ep.host, lb_ep.port);
     if (x) {
       lb = *x;
       break;
@@ -88,6 +102,6 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   auto so = make_shell_options(cli, cfg);
-  so.middleman = sys.middleman().actor_handle();
+  so.middleman = network_handle(sys);
   return run_shell(sys, lb, so);
 }

@@ -31,6 +31,7 @@ namespace {
 
 const char* usage =
   "usage: caf-web --config FILE [--listen ADDR:PORT] [--operator]\n"
+  "               [--cert FILE --key FILE [--ca FILE]]\n"
   "       caf-web --version\n"
   "\n"
   "Serves the web console of the multi-process cafchat cluster that FILE\n"
@@ -47,7 +48,7 @@ extern "C" void on_stop(int) {
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string config, listen;
+  std::string config, listen, cert, key, ca;
   bool operators = false;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
       operators = true;
     } else if ((a == "--config" || a == "--listen") && value()) {
       (a == "--config" ? config : listen) = val;
+    } else if ((a == "--cert" || a == "--key" || a == "--ca") && value()) {
+      (a == "--cert" ? cert : a == "--key" ? key : ca) = val;
     } else {
       std::cerr << "caf-web: "
                 << (a == "--config" || a == "--listen"
@@ -112,8 +115,17 @@ int main(int argc, char** argv) {
               << cfg.path << " --web " << listen << " there" << std::endl;
     return 2;
   }
+  if (auto why = resolve_tls(cfg, "web", cert, key, ca); !why.empty()) {
+    std::cerr << "caf-web: " << why << std::endl;
+    return 2;
+  }
   caf::actor_system_config sys_cfg;
-  configure_runtime(sys_cfg, cfg);
+  try {
+    configure_runtime(sys_cfg, cfg);
+  } catch (std::exception& e) {
+    std::cerr << "caf-web: " << e.what() << std::endl;
+    return 1;
+  }
   caf::actor_system sys{sys_cfg};
   std::signal(SIGINT, on_stop);
   std::signal(SIGTERM, on_stop);
