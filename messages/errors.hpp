@@ -21,6 +21,9 @@ enum class chat_errc : uint8_t {
   unknown_target,     ///< An operator command for a server that is not there.
   invalid_fault,      ///< A simulator control with a bad rule or value.
   invalid_name,       ///< A chat name that is empty, too long or unprintable.
+  name_in_use,        ///< Another live client has this name.
+  invalid_key,        ///< A client key of the wrong size.
+  over_limit,         ///< A [limits] bound: sessions, clients, send queue.
 };
 
 const char* to_string(chat_errc x);
