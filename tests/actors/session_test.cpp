@@ -107,9 +107,13 @@ struct session_fixture {
 
   void start(session_config sc, bool answer_history = true) {
     s = sys.spawn(client_session, sc);
-    if (answer_history)
+    if (answer_history) {
       learner->receive(
         [](const history_request&) { return history_reply{{}, true, 0}; });
+      // The end of the (empty) history: the client is live.
+      client->receive([](const delivered& d) { CHECK(d.from_history); },
+                      caf::after(std::chrono::seconds(2)) >> [] {});
+    }
   }
 
   ~session_fixture() {
@@ -219,7 +223,8 @@ TEST_CASE_METHOD(session_fixture, "session: a client that does not confirm "
       },
       caf::after(std::chrono::seconds(2)) >> [] { FAIL("no down_msg"); });
   }
-  // 1069 bytes an entry (entry_bytes): the tenth is over 10000.
+  // 64 bytes for the end of the history, 1069 an entry (entry_bytes): the
+  // tenth entry is over 10000.
   CHECK(closed_at == 10);
   CHECK(why.find("send queue of") == 0);
   CHECK(why.find("over the limit of 10000") != std::string::npos);
