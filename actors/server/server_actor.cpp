@@ -180,22 +180,27 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
         return refuse(chat_errc::invalid_key, "a hello names no client actor",
                       "no_actor");
       auto client = client_id_of(msg.key);
-      // The same client again (a reconnect): its old session goes.
+      // The same client again (a reconnect): its old session goes, and
+      // does not count against the limits.
+      bool replacing = false;
       if (auto old = st.by_client.find(client); old != st.by_client.end()) {
         if (auto s = st.session_of.find(old->second);
-            s != st.session_of.end())
+            s != st.session_of.end()) {
           self->send(s->second.actor, unsub_atom::value);
+          replacing = true;
+        }
       }
       auto node = msg.client_actor.node();
       bool remote = node != self->node();
-      if (lim.sessions_per_server > 0 && st.sessions >= lim.sessions_per_server)
+      if (!replacing && lim.sessions_per_server > 0
+          && st.sessions >= lim.sessions_per_server)
         return refuse(chat_errc::over_limit,
                       "server " + std::to_string(cfg.id) + " has "
                         + std::to_string(st.sessions)
                         + " sessions, its limit ([limits] "
                           "sessions_per_server)",
                       "sessions_per_server");
-      if (remote && lim.sessions_per_connection > 0
+      if (!replacing && remote && lim.sessions_per_connection > 0
           && st.per_node[node] >= lim.sessions_per_connection) {
         if (st.per_node[node] == 0)
           st.per_node.erase(node);

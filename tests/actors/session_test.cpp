@@ -11,8 +11,13 @@
 #include "caf/scoped_actor.hpp"
 #include "caf/send.hpp"
 
+#include "actors/common/client_key.hpp"
+#include "actors/server/server_actor.hpp"
 #include "actors/session/client_session.hpp"
+#include "actors/storage/memory_storage.hpp"
+#include "messages/atoms.hpp"
 #include "messages/client.hpp"
+#include "messages/errors.hpp"
 
 using namespace cafchat;
 
@@ -173,7 +178,7 @@ TEST_CASE_METHOD(session_fixture, "session: a submit of more commands than "
 }
 
 TEST_CASE_METHOD(session_fixture, "session: new messages beyond the token "
-                                  "bucket are refused with a reason; resends "
+                                  "bucket are refused with a reason, and resends "
                                   "of admitted ones pass") {
   auto sc = base();
   sc.rate_per_s = 1;
@@ -272,4 +277,62 @@ TEST_CASE_METHOD(session_fixture, "session: a history download waits for the "
     },
     caf::after(std::chrono::seconds(2)) >> [] {});
   CHECK(asked);
+}
+
+TEST_CASE("session: a server opens at most sessions_per_server sessions, one "
+          "per client key, and outlives a session its client kills") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  server_config sc;
+  sc.id = 1;
+  sc.params.servers = {1};
+  sc.params.limits.sessions_per_server = 2;
+  sc.storage = make_memory_storage();
+  sc.founder = true;
+  auto server = sys.spawn(server_actor, sc);
+  caf::scoped_actor c1{sys};
+  caf::scoped_actor c2{sys};
+  caf::scoped_actor c3{sys};
+  auto say_hello = [&](caf::scoped_actor& c, const std::string& key,
+                       const std::string& name) {
+    caf::expected<welcome> result{caf::sec::request_timeout};
+    c->request(server, std::chrono::seconds(5),
+               hello{key, name, 0, caf::actor{c}})
+      .receive([&](welcome& w) { result = std::move(w); },
+               [&](caf::error& e) { result = std::move(e); });
+    return result;
+  };
+  auto k1 = new_client_key();
+  auto w1 = say_hello(c1, k1, "alice");
+  REQUIRE(w1);
+  CHECK(w1->client == client_id_of(k1));
+  CHECK(w1->max_commands == 256);
+  auto w2 = say_hello(c2, new_client_key(), "bob");
+  REQUIRE(w2);
+  auto w3 = say_hello(c3, new_client_key(), "carol");
+  REQUIRE_FALSE(w3);
+  CHECK(describe(w3.error())
+        == "server 1 has 2 sessions, its limit ([limits] sessions_per_server)");
+  auto bad = say_hello(c3, "short", "carol");
+  REQUIRE_FALSE(bad);
+  CHECK(describe(bad.error()).find("client key of 5 bytes") == 0);
+  // Alice again (her key): her old session goes, and she is not refused.
+  c1->monitor(w1->session);
+  auto again = say_hello(c1, k1, "alice");
+  REQUIRE(again);
+  bool old_gone = false;
+  c1->receive(
+    [&](const caf::down_msg& dm) {
+      old_gone = dm.source == w1->session.address();
+    },
+    caf::after(std::chrono::seconds(5)) >> [] {});
+  CHECK(old_gone);
+  // Bob kills his own session: the server lives on.
+  caf::anon_send_exit(w2->session, caf::exit_reason::kill);
+  bool alive = false;
+  c2->request(server, std::chrono::seconds(5), info_atom::value)
+    .receive([&](const server_info& info) { alive = info.id == 1; },
+             [](caf::error&) {});
+  CHECK(alive);
+  caf::anon_send_exit(server, caf::exit_reason::kill);
 }
