@@ -128,9 +128,17 @@ void connect(self_ptr self, const client_config& cfg, server_id failed) {
                 if (self->state.attempt == attempt)
                   on_welcome(self, cfg, w);
               },
-              [=](caf::error&) {
-                if (self->state.attempt == attempt)
-                  schedule_reconnect(self, cfg, a.server.id);
+              [=](caf::error& e) {
+                if (self->state.attempt != attempt)
+                  return;
+                // A server that refuses us says why (its session limits).
+                if (e.category() == caf::atom("cafchat")
+                    && !self->state.told_waiting) {
+                  self->state.told_waiting = true;
+                  notify(cfg, {notice_kind::waiting, a.server.id, 0,
+                               describe(e)});
+                }
+                schedule_reconnect(self, cfg, a.server.id);
               });
         };
         if (!cfg.middleman || a.server.port == 0) {
