@@ -85,6 +85,25 @@ typename Inspector::result_type inspect(Inspector& f, acknowledged& x) {
   return f(x.client, x.seq);
 }
 
+/// Client -> session: the client has taken in every history entry up to
+/// `index`. The session sends at most `send_queue_max_bytes` (by
+/// entry_bytes) beyond what its client confirmed: a client that stops
+/// reading is disconnected instead of filling the server's memory.
+struct received {
+  uint64_t index = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, received& x) {
+  return f(x.index);
+}
+
+/// What an entry counts for in a session's send queue: its text and name
+/// and a fixed overhead for its numbers and framing.
+inline uint64_t entry_bytes(const chat_entry& e) {
+  return 64 + e.from.size() + e.text.size();
+}
+
 /// Session -> client: the command was refused and will never be applied.
 struct rejected {
   uint64_t client = 0;

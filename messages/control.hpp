@@ -25,10 +25,12 @@ namespace cafchat {
 
 // -- client sessions ----------------------------------------------------------
 
-/// Client -> server front: open a session for `client`, streaming history
-/// from index `resume_after + 1` on to `client_actor`.
+/// Client -> server front: open a session for the client holding `key`
+/// (actors/common/client_key.hpp: the server derives the client id from it,
+/// never takes one on trust), streaming history from index
+/// `resume_after + 1` on to `client_actor`.
 struct hello {
-  uint64_t client = 0;
+  std::string key;
   std::string name;
   uint64_t resume_after = 0;
   caf::actor client_actor;
@@ -36,19 +38,29 @@ struct hello {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hello& x) {
-  return f(x.client, x.name, x.resume_after, x.client_actor);
+  return f(x.key, x.name, x.resume_after, x.client_actor);
 }
 
-/// Server front -> client: the session that serves `hello`.
+/// Server front -> client: the session that serves `hello`, the client id
+/// the server derived from the key, and how many bytes of history the
+/// session sends ahead of the client's `received` before it pauses (history)
+/// or disconnects the client (live entries).
 struct welcome {
   server_id server = 0;
   caf::actor session;
   uint32_t max_text_bytes = 0;
+  uint64_t client = 0;
+  uint64_t send_queue_max_bytes = 0;
+  uint32_t max_commands = 0; ///< Commands per submit, at most.
+  uint32_t rate_per_s = 0;   ///< New commands a second (0: no limit),
+  uint32_t rate_burst = 0;   ///< saved up to this many.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, welcome& x) {
-  return f(x.server, x.session, x.max_text_bytes);
+  return f(x.server, x.session, x.max_text_bytes, x.client,
+           x.send_queue_max_bytes, x.max_commands, x.rate_per_s,
+           x.rate_burst);
 }
 
 // -- servers and the load balancer ---------------------------------------------
@@ -85,11 +97,12 @@ typename Inspector::result_type inspect(Inspector& f, register_server& x) {
   return f(x.info, x.host);
 }
 
-/// Client -> load balancer: which server should I use? `failed` names the
-/// server the client just lost (0 if none), so it is not offered again before
-/// the balancer itself sees it down.
+/// Client -> load balancer: which server should I use? The balancer derives
+/// the client id from `key` and refuses a name another live client holds
+/// ("name in use"). `failed` names the server the client just lost (0 if
+/// none), so it is not offered again before the balancer itself sees it down.
 struct assign_request {
-  uint64_t client = 0;
+  std::string key;
   std::string name;
   caf::actor client_actor;
   server_id failed = 0;
@@ -97,7 +110,7 @@ struct assign_request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, assign_request& x) {
-  return f(x.client, x.name, x.client_actor, x.failed);
+  return f(x.key, x.name, x.client_actor, x.failed);
 }
 
 /// Load balancer -> client: use this server (the live one with the fewest

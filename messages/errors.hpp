@@ -22,6 +22,9 @@ enum class chat_errc : uint8_t {
   invalid_fault,      ///< A simulator control with a bad rule or value.
   invalid_name,       ///< A chat name that is empty, too long or unprintable.
   not_permitted,      ///< The sender's principal may not ask this (docs/security.md).
+  name_in_use,        ///< Another live client has this name.
+  invalid_key,        ///< A client key of the wrong size.
+  over_limit,         ///< A [limits] bound: sessions, clients, send queue.
 };
 
 const char* to_string(chat_errc x);

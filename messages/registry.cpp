@@ -29,6 +29,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<delivered>("cafchat::delivered");
   cfg.add_message_type<acknowledged>("cafchat::acknowledged");
   cfg.add_message_type<rejected>("cafchat::rejected");
+  cfg.add_message_type<received>("cafchat::received");
   cfg.add_message_type<history_request>("cafchat::history_request");
   cfg.add_message_type<history_reply>("cafchat::history_reply");
   // control.hpp
@@ -89,6 +90,12 @@ const char* to_string(chat_errc x) {
       return "invalid_name";
     case chat_errc::not_permitted:
       return "not_permitted";
+    case chat_errc::name_in_use:
+      return "name_in_use";
+    case chat_errc::invalid_key:
+      return "invalid_key";
+    case chat_errc::over_limit:
+      return "over_limit";
   }
   return "unknown";
 }

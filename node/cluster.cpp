@@ -88,6 +88,8 @@ front_actors start_front(caf::actor_system& sys, const node_config& cfg,
   load_balancer_config lc;
   lc.servers = cfg.servers;
   lc.max_text_bytes = cfg.params.max_text_bytes;
+  lc.max_clients = cfg.params.limits.sessions_per_server
+                   * static_cast<uint32_t>(cfg.servers.size());
   lc.simulator = f.simulator;
   lc.log = std::move(log);
   f.load_balancer = sys.spawn(load_balancer, lc);

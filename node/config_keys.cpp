@@ -136,6 +136,38 @@ const std::vector<config_key> keys = {
   {"client", "connect_timeout_ms", "2000", 10, 600000, "ms",
    "Timeout of one attempt to reach the load balancer or a server, in ms.",
    +[](node_config& c) { return &c.client_connect_timeout_ms; }},
+  // -- [limits] (docs/security.md) ------------------------------------------
+  {"limits", "commands_per_submit", "256", 1, 100000, "commands",
+   "Commands (chat messages) one submit of a client may carry; the excess "
+   "is refused with a reason. Clients split what they send to fit.",
+   +[](node_config& c) { return &c.params.limits.commands_per_submit; }},
+  {"limits", "rate_per_s", "1000", 0, 10000000, "messages/s",
+   "Messages a client may send per second (a token bucket; 0: no limit). "
+   "More are refused with a reason; caf-chat keeps to the rate by itself.",
+   +[](node_config& c) { return &c.params.limits.rate_per_s; }},
+  {"limits", "rate_burst", "5000", 1, 10000000, "messages",
+   "How many messages a client may send at once above the rate (the token "
+   "bucket's size).",
+   +[](node_config& c) { return &c.params.limits.rate_burst; }},
+  {"limits", "queue_max_per_client", "10000", 0, 10000000, "commands",
+   "Commands of one client a proposer queues, at most (0: no share); "
+   "beyond it they wait at the client, so one client cannot fill "
+   "pending_max for all.",
+   +[](node_config& c) { return &c.params.proposer.client_max; }},
+  {"limits", "sessions_per_server", "1024", 1, 1000000, "sessions",
+   "Client sessions one server opens, at most; the load balancer takes "
+   "this many clients per server.",
+   +[](node_config& c) { return &c.params.limits.sessions_per_server; }},
+  {"limits", "sessions_per_connection", "64", 1, 1000000, "sessions",
+   "Client sessions one server opens for the clients of one other process "
+   "(one CAF node, one connection), at most.",
+   +[](node_config& c) { return &c.params.limits.sessions_per_connection; }},
+  {"limits", "send_queue_max_bytes", "8388608", 65536, 1073741824, "bytes",
+   "History bytes a server sends a client ahead of what the client "
+   "confirmed it read, at most; a client that falls further behind is "
+   "disconnected with a reason, and resumes from its last index when it "
+   "reconnects. A history download pauses at a quarter of it.",
+   +[](node_config& c) { return &c.params.limits.send_queue_max_bytes; }},
   // -- [simulator] ------------------------------------------------------------
   {"simulator", "enabled", "false", 0, 0, "",
    "The network-fault simulator sits between servers when enabled; "

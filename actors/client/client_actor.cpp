@@ -5,6 +5,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
+#include "actors/common/client_key.hpp"
 #include "actors/session/client_session.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -29,24 +30,58 @@ void schedule_reconnect(self_ptr self, const client_config& cfg,
                      failed);
 }
 
-/// Commands per submit, at most, when resending everything pending.
-constexpr size_t resend_chunk = 256;
-
-void resend_pending(self_ptr self) {
+/// Sends the outbox: as much as the pace allows, in submits of at most
+/// max_commands; the rest waits for the next flush.
+void flush(self_ptr self) {
   auto& st = self->state;
-  st.outbox.clear(); // all of it is pending and goes out now
-  st.first_sent.clear(); // resent: their acknowledgements say nothing clear
-  st.resent_at = now_ms(self);
+  if (st.outbox.empty() || st.state != client_state::phase::connected)
+    return;
+  auto now = now_ms(self);
+  size_t n = 0;
+  while (n < st.outbox.size() && st.pace.take(now))
+    ++n;
   submit batch;
-  for (auto& c : st.pending) {
-    batch.commands.push_back(c);
-    if (batch.commands.size() == resend_chunk) {
+  for (size_t i = 0; i < n; ++i) {
+    st.sent_upto = std::max(st.sent_upto, st.outbox[i].seq);
+    batch.commands.push_back(std::move(st.outbox[i]));
+    if (batch.commands.size() >= st.max_commands) {
       self->send(st.session, std::move(batch));
       batch = submit{};
     }
   }
   if (!batch.commands.empty())
     self->send(st.session, std::move(batch));
+  st.outbox.erase(st.outbox.begin(),
+                  st.outbox.begin() + static_cast<std::ptrdiff_t>(n));
+  if (!st.outbox.empty() && !st.flush_queued) {
+    st.flush_queued = true;
+    auto wait = std::max<uint32_t>(1, 1000 / std::max(1u, st.pace.rate()));
+    self->delayed_send(self, ms(wait), flush_atom::value);
+  }
+}
+
+void resend_pending(self_ptr self) {
+  auto& st = self->state;
+  st.first_sent.clear(); // resent: their acknowledgements say nothing clear
+  st.resent_at = now_ms(self);
+  // What went out before goes again; what never did waits in the outbox for
+  // the pace.
+  st.outbox.clear();
+  submit batch;
+  for (auto& c : st.pending) {
+    if (c.seq > st.sent_upto) {
+      st.outbox.push_back(c);
+      continue;
+    }
+    batch.commands.push_back(c);
+    if (batch.commands.size() >= st.max_commands) {
+      self->send(st.session, std::move(batch));
+      batch = submit{};
+    }
+  }
+  if (!batch.commands.empty())
+    self->send(st.session, std::move(batch));
+  flush(self);
 }
 
 void on_welcome(self_ptr self, const client_config& cfg, welcome& w) {
@@ -55,7 +90,13 @@ void on_welcome(self_ptr self, const client_config& cfg, welcome& w) {
   st.session = w.session;
   st.server = w.server;
   st.max_text_bytes = w.max_text_bytes;
+  st.send_queue_max_bytes = w.send_queue_max_bytes;
+  st.unconfirmed_bytes = 0;
+  if (w.max_commands > 0)
+    st.max_commands = w.max_commands;
+  st.pace = token_bucket{w.rate_per_s, std::max(1u, w.rate_burst / 2)};
   st.told_waiting = false;
+  st.name_refused_since = -1;
   self->monitor(st.session);
   notify(cfg, {notice_kind::connected, w.server, 0, {}});
   resend_pending(self);
@@ -69,8 +110,8 @@ void connect(self_ptr self, const client_config& cfg, server_id failed) {
   auto timeout = ms(cfg.connect_timeout_ms);
   self
     ->request(cfg.load_balancer, timeout,
-              assign_request{cfg.id, cfg.name, caf::actor_cast<caf::actor>(self),
-                             failed})
+              assign_request{cfg.key, cfg.name,
+                             caf::actor_cast<caf::actor>(self), failed})
     .then(
       [=](assignment& a) {
         if (self->state.attempt != attempt)
@@ -81,16 +122,24 @@ void connect(self_ptr self, const client_config& cfg, server_id failed) {
         auto open_session = [=] {
           self
             ->request(a.server.front, timeout,
-                      hello{cfg.id, cfg.name, self->state.last_index,
+                      hello{cfg.key, cfg.name, self->state.last_index,
                             caf::actor_cast<caf::actor>(self)})
             .then(
               [=](welcome& w) {
                 if (self->state.attempt == attempt)
                   on_welcome(self, cfg, w);
               },
-              [=](caf::error&) {
-                if (self->state.attempt == attempt)
-                  schedule_reconnect(self, cfg, a.server.id);
+              [=](caf::error& e) {
+                if (self->state.attempt != attempt)
+                  return;
+                // A server that refuses us says why (its session limits).
+                if (e.category() == caf::atom("cafchat")
+                    && !self->state.told_waiting) {
+                  self->state.told_waiting = true;
+                  notify(cfg, {notice_kind::waiting, a.server.id, 0,
+                               describe(e)});
+                }
+                schedule_reconnect(self, cfg, a.server.id);
               });
         };
         if (!cfg.middleman || a.server.port == 0) {
@@ -114,6 +163,27 @@ void connect(self_ptr self, const client_config& cfg, server_id failed) {
       [=](caf::error& e) {
         if (self->state.attempt != attempt)
           return;
+        auto is = [&](chat_errc c) {
+          return e.category() == caf::atom("cafchat")
+                 && e.code() == static_cast<uint8_t>(c);
+        };
+        if (is(chat_errc::name_in_use)) {
+          auto& since = self->state.name_refused_since;
+          auto now = now_ms(self);
+          if (since < 0)
+            since = now;
+          if (now - since < static_cast<int64_t>(cfg.name_wait_ms)) {
+            schedule_reconnect(self, cfg, failed);
+            return;
+          }
+        }
+        if (is(chat_errc::name_in_use) || is(chat_errc::invalid_name)
+            || is(chat_errc::invalid_key)) {
+          // Asking again changes nothing: say why and stop.
+          notify(cfg, {notice_kind::refused, 0, 0, describe(e)});
+          self->quit();
+          return;
+        }
         if (!self->state.told_waiting) {
           self->state.told_waiting = true;
           notify(cfg, {notice_kind::waiting, 0, 0, describe(e)});
@@ -188,6 +258,9 @@ void on_entries(self_ptr self, const client_config& cfg,
 caf::behavior client_actor(caf::stateful_actor<client_state>* self,
                            client_config cfg) {
   drop_unexpected(self);
+  if (cfg.key.empty())
+    cfg.key = new_client_key();
+  cfg.id = client_id_of(cfg.key);
   self->state.last_index = cfg.resume_after;
   self->state.max_text_bytes = cfg.max_text_bytes;
   self->state.ack_time = rtt_estimator{cfg.retry_ms,
@@ -196,8 +269,13 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
     auto& st = self->state;
     if (st.session && dm.source == st.session.address()) {
       auto lost = st.server;
+      // A session that closed on us says why (a send queue over its limit).
+      std::string why;
+      if (!st.close_reason.empty())
+        why = st.close_reason + "; ";
+      st.close_reason.clear();
       notify(cfg, {notice_kind::server_lost, lost, 0,
-                   "rerouting; " + std::to_string(st.pending.size())
+                   why + "rerouting; " + std::to_string(st.pending.size())
                      + " message(s) to resend"});
       connect(self, cfg, lost);
     }
@@ -230,15 +308,26 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       return st.pending.back().seq;
     },
     [=](flush_atom) {
-      auto& st = self->state;
-      st.flush_queued = false;
-      if (st.outbox.empty() || st.state != client_state::phase::connected)
-        return;
-      self->send(st.session, submit{std::move(st.outbox)});
-      st.outbox.clear();
+      self->state.flush_queued = false;
+      flush(self);
     },
     [=](const delivered& msg) {
       on_entries(self, cfg, msg.entries);
+      // Flow control: tell the session what we took in, often enough that
+      // it never waits for us (a chunk of history each, or an eighth of its
+      // send queue of live entries).
+      auto& st = self->state;
+      if (st.send_queue_max_bytes > 0 && st.session) {
+        for (auto& e : msg.entries)
+          st.unconfirmed_bytes += entry_bytes(e);
+        if (msg.entries.empty())
+          st.unconfirmed_bytes += 64;
+        if (msg.from_history
+            || st.unconfirmed_bytes >= st.send_queue_max_bytes / 8) {
+          st.unconfirmed_bytes = 0;
+          self->send(st.session, received{st.last_index});
+        }
+      }
       for (auto& [client, seq] : msg.withdrawn)
         if (client == cfg.id)
           settle(self, cfg, seq);
@@ -255,6 +344,11 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       // ordered like a message and resent until settled), or every later
       // message of ours would wait behind it forever.
       auto& st = self->state;
+      if (msg.seq == 0) {
+        // Not about a message: the session is closing, and says why.
+        st.close_reason = msg.reason;
+        return;
+      }
       if (cfg.break_withdraw_rule) {
         notify(cfg, {notice_kind::rejected, st.server, msg.seq, msg.reason});
         return;

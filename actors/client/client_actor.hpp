@@ -29,6 +29,7 @@
 #include <map>
 
 #include "actors/common/rtt.hpp"
+#include "actors/common/token_bucket.hpp"
 #include "messages/client.hpp"
 #include "messages/control.hpp"
 
@@ -44,6 +45,8 @@ enum class notice_kind : uint8_t {
   server_lost, ///< The session's server is gone; rerouting.
   rejected,    ///< The server refused message `seq` (`detail`: why).
   reroute,     ///< Leaving `server`: up, but nothing gets through it.
+  refused,     ///< The cluster will not take this client (`detail`: why:
+               ///< "name in use", an invalid name); the client stops.
 };
 
 inline const char* to_string(notice_kind x) {
@@ -62,6 +65,8 @@ inline const char* to_string(notice_kind x) {
       return "rejected";
     case notice_kind::reroute:
       return "reroute";
+    case notice_kind::refused:
+      return "refused";
   }
   return "?";
 }
@@ -100,7 +105,12 @@ public:
 };
 
 struct client_config {
-  uint64_t id = 0; ///< Unique per client; stable across reroutes.
+  /// The client's secret (actors/common/client_key.hpp): it says hello with
+  /// it, and its id follows from it. Empty: the client draws a new one.
+  std::string key;
+  /// client_id_of(key), set by the client actor itself: whatever a caller
+  /// writes here is replaced.
+  uint64_t id = 0;
   std::string name;
   caf::actor load_balancer;
   /// Resend what is unacknowledged after this long, at least: the wait
@@ -115,6 +125,10 @@ struct client_config {
   uint32_t reconnect_ms = 200;
   uint32_t max_text_bytes = 4096; ///< Until the balancer says otherwise.
   uint32_t pending_max = 100000;  ///< Unacknowledged messages, at most.
+  /// "name in use" is final only after this long: the client that held the
+  /// name may be one that just left (the balancer sees it go within a
+  /// connection timeout).
+  uint32_t name_wait_ms = 3000;
   /// The history starts after this index (caf-chat --history FROM).
   uint64_t resume_after = 0;
   std::shared_ptr<client_listener> listener;
@@ -154,6 +168,18 @@ struct client_state {
   uint32_t max_text_bytes = 0;
   bool told_waiting = false;
   uint64_t attempt = 0; ///< Tells stale connect replies apart.
+  /// Flow control (messages/client.hpp, `received`): the session's send
+  /// queue bound, and entry bytes taken in since the last `received`.
+  uint64_t send_queue_max_bytes = 0;
+  uint64_t unconfirmed_bytes = 0;
+  /// Commands per submit, at most (the server's [limits]).
+  uint32_t max_commands = 256;
+  /// The server's rate, kept here too: an honest client holds back what
+  /// the session would refuse (half the burst, for its resends).
+  token_bucket pace;
+  uint64_t sent_upto = 0; ///< Every seq up to here went out at least once.
+  std::string close_reason; ///< Why the session said it closes (seq 0).
+  int64_t name_refused_since = -1; ///< First "name in use" in a row (ms).
 };
 
 caf::behavior client_actor(caf::stateful_actor<client_state>* self,

@@ -7,6 +7,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
+#include "actors/common/client_key.hpp"
 #include "actors/common/peer_auth.hpp"
 #include "actors/session/client_session.hpp"
 #include "messages/atoms.hpp"
@@ -78,10 +79,14 @@ void place(self_ptr self, uint64_t client, const std::string& name,
     auto old = st.servers.find(i->second.server);
     if (old != st.servers.end() && old->second.clients > 0)
       --old->second.clients;
+    // The same client (same key) from a new actor: a restarted caf-chat.
+    if (actor && i->second.actor != actor)
+      self->monitor(actor);
   } else if (actor) {
     self->monitor(actor);
   }
   st.clients[client] = {name, server, actor};
+  st.names.claim(name, client); // checked free (or ours) by the caller
   ++st.servers[server].clients;
 }
 
@@ -163,6 +168,7 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
         auto s = st.servers.find(i->second.server);
         if (s != st.servers.end() && s->second.clients > 0)
           --s->second.clients;
+        st.names.release(i->first);
         i = st.clients.erase(i);
       } else {
         ++i;
@@ -214,6 +220,29 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
       auto& st = self->state;
       if (auto why = validate_name(msg.name); !why.empty())
         return make_chat_error(chat_errc::invalid_name, why);
+      if (auto why = validate_client_key(msg.key); !why.empty())
+        return make_chat_error(chat_errc::invalid_key, why);
+      if (!msg.client_actor)
+        return make_chat_error(chat_errc::invalid_key,
+                               "an assign_request names no client actor");
+      auto client = client_id_of(msg.key);
+      if (cfg.max_clients > 0 && st.clients.size() >= cfg.max_clients
+          && st.clients.count(client) == 0) {
+        log(self, cfg, "refused_client", 0, client);
+        return make_chat_error(chat_errc::over_limit,
+                               "the cluster has "
+                                 + std::to_string(st.clients.size())
+                                 + " clients, its limit ([limits] "
+                                   "sessions_per_server times the servers)");
+      }
+      if (auto holder = st.names.holder(msg.name);
+          holder != 0 && holder != client) {
+        log(self, cfg, "name_in_use", 0, client);
+        return make_chat_error(chat_errc::name_in_use,
+                               std::string{name_registry::in_use}
+                                 + ": another client is connected as '"
+                                 + msg.name + "'");
+      }
       if (!st.ready)
         return make_chat_error(chat_errc::not_ready,
                                "waiting for servers " + id_list(missing(self))
@@ -221,8 +250,8 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
       auto id = pick(self, msg.failed);
       if (id == 0)
         return make_chat_error(chat_errc::no_server, "no server is up");
-      place(self, msg.client, msg.name, msg.client_actor, id);
-      log(self, cfg, "client_placed", id, msg.client);
+      place(self, client, msg.name, msg.client_actor, id);
+      log(self, cfg, "client_placed", id, client);
       // A client gets the server's front (to say hello) and where it
       // listens: never its role actors or its host.
       auto info = st.servers[id].info;

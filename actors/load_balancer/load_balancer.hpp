@@ -17,6 +17,7 @@
 #include <map>
 
 #include "actors/common/event_log.hpp"
+#include "actors/load_balancer/name_registry.hpp"
 #include "messages/control.hpp"
 
 namespace cafchat {
@@ -30,6 +31,9 @@ struct load_balancer_config {
   /// hop from a follower to the leader.
   uint32_t leader_poll_ms = 1000;
   event_log_ptr log;
+  /// Live clients the balancer places, at most ([limits] sessions_per_server
+  /// times the servers; 0: no limit).
+  uint32_t max_clients = 0;
 };
 
 struct load_balancer_state {
@@ -48,6 +52,7 @@ struct load_balancer_state {
   };
   std::map<server_id, server_entry> servers;
   std::map<uint64_t, client_entry> clients;
+  name_registry names; ///< Names of the live clients: unique.
   bool ready = false;
   server_id leader = 0; ///< As last reported by the servers (tie-breaks).
 };

@@ -91,26 +91,53 @@ void proposer_core::enqueue(std::vector<command>& cmds, bool front,
                             proposer_output& out) {
   // A client resends what it has not seen acknowledged; one copy waiting is
   // enough (the state machine would skip the second anyway, after spending
-  // a slot on it).
-  cmds.erase(std::remove_if(cmds.begin(), cmds.end(),
-                            [&](const command& c) {
-                              return !queued_.insert({c.client, c.seq}).second;
-                            }),
-             cmds.end());
+  // a slot on it). No client takes more than its share of the queue
+  // (client_max), so one that floods cannot starve the others.
   size_t room = opts_.pending_max > pending_.size()
                   ? opts_.pending_max - pending_.size()
                   : 0;
-  size_t take = std::min(room, cmds.size());
-  if (take < cmds.size()) {
-    dropped_ += cmds.size() - take;
-    out.notes.push_back({"queue_full", 0, bal_, cmds.size() - take});
-    for (auto i = cmds.begin() + take; i != cmds.end(); ++i)
-      queued_.erase({i->client, i->seq});
+  std::vector<command> take;
+  uint64_t full = 0;
+  uint64_t over_share = 0;
+  for (auto& c : cmds) {
+    if (queued_.count({c.client, c.seq}) > 0)
+      continue;
+    if (take.size() >= room) {
+      ++full;
+      continue;
+    }
+    if (opts_.client_max > 0) {
+      auto& n = per_client_[c.client];
+      if (n >= opts_.client_max) {
+        ++over_share;
+        continue;
+      }
+      ++n;
+    }
+    queued_.insert({c.client, c.seq});
+    take.push_back(std::move(c));
+  }
+  if (full > 0) {
+    dropped_ += full;
+    out.notes.push_back({"queue_full", 0, bal_, full});
+  }
+  if (over_share > 0) {
+    dropped_ += over_share;
+    out.notes.push_back({"client_queue_full", 0, bal_, over_share});
   }
   if (front)
-    pending_.insert(pending_.begin(), cmds.begin(), cmds.begin() + take);
+    pending_.insert(pending_.begin(), std::make_move_iterator(take.begin()),
+                    std::make_move_iterator(take.end()));
   else
-    pending_.insert(pending_.end(), cmds.begin(), cmds.begin() + take);
+    pending_.insert(pending_.end(), std::make_move_iterator(take.begin()),
+                    std::make_move_iterator(take.end()));
+}
+
+void proposer_core::unqueue(const command& c) {
+  queued_.erase({c.client, c.seq});
+  if (auto i = per_client_.find(c.client); i != per_client_.end())
+    if (--i->second == 0)
+      per_client_.erase(i);
 }
 
 // -- learning ----------------------------------------------------------------
@@ -168,6 +195,7 @@ void proposer_core::flush_pending(proposer_output& out) {
                     std::make_move_iterator(pending_.end()));
   pending_.clear();
   queued_.clear();
+  per_client_.clear();
   out.send.push_back({leader_, std::move(f)});
 }
 
@@ -210,6 +238,16 @@ void proposer_core::check_invariants() const {
     fail("queue above pending_max");
   if (queued_.size() != pending_.size())
     fail("queue index out of step with the queue");
+  if (opts_.client_max > 0) {
+    size_t counted = 0;
+    for (auto& [client, n] : per_client_) {
+      if (n > opts_.client_max)
+        fail("a client above its share of the queue");
+      counted += n;
+    }
+    if (counted != pending_.size())
+      fail("per-client counts out of step with the queue");
+  }
 }
 
 void proposer_core::check_transition(const snapshot& before) const {

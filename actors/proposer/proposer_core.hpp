@@ -68,6 +68,9 @@ struct proposer_options {
   uint32_t batch_max = 256;       ///< Commands per slot, at most.
   uint32_t batch_bytes_max = 1u << 20; ///< Payload bytes per slot, at most.
   uint32_t pending_max = 100000;  ///< Queued commands, at most.
+  /// Queued commands of one client, at most (0: no share; [limits]
+  /// queue_max_per_client).
+  uint32_t client_max = 10000;
   bool prevote = true;
   uint64_t seed = 1;
   /// Its acceptor votes (false: it is rejoining after lost storage, and
@@ -235,6 +238,8 @@ private:
   void absorb_chosen();
   void advance_chosen(uint64_t upto);
   void enqueue(std::vector<command>& cmds, bool front, proposer_output& out);
+  /// A queued command leaves the queue.
+  void unqueue(const command& c);
   void reset_election_timer(bool backoff);
   void see(const ballot& b);
   void sample(server_id from, uint64_t echo);
@@ -289,6 +294,7 @@ private:
   std::map<uint64_t, flight> in_flight_;
   std::deque<command> pending_;
   std::set<std::pair<uint64_t, uint64_t>> queued_; ///< (client, seq) pending.
+  std::map<uint64_t, uint32_t> per_client_; ///< Queued per client (client_max).
   bool skip_next_ = false;
   uint64_t dropped_ = 0;
   uint64_t wall_ms_ = 0;    ///< The time now, as the caller last said.

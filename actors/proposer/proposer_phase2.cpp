@@ -52,7 +52,7 @@ void proposer_core::fill_window(proposer_output& out) {
       if (!batch.empty() && bytes + n > opts_.batch_bytes_max)
         break;
       bytes += n;
-      queued_.erase({c.client, c.seq});
+      unqueue(c);
       batch.push_back(std::move(c));
       pending_.pop_front();
     }

@@ -6,6 +6,7 @@
 
 #include "actors/acceptor/acceptor_actor.hpp"
 #include "actors/common/actor_util.hpp"
+#include "actors/common/client_key.hpp"
 #include "actors/common/peer_auth.hpp"
 #include "actors/learner/learner_actor.hpp"
 #include "actors/proposer/proposer_actor.hpp"
@@ -146,9 +147,20 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
   if (cfg.log->enabled())
     cfg.log->event(now_ms(self), cfg.id, "server_started")
       .field("incarnation", cfg.incarnation);
-  self->set_down_handler([=](const caf::down_msg&) {
-    if (self->state.sessions > 0)
-      --self->state.sessions;
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    auto i = st.session_of.find(dm.source);
+    if (i == st.session_of.end())
+      return;
+    if (st.sessions > 0)
+      --st.sessions;
+    auto c = st.by_client.find(i->second.client);
+    if (c != st.by_client.end() && c->second == dm.source)
+      st.by_client.erase(c);
+    auto n = st.per_node.find(i->second.node);
+    if (n != st.per_node.end() && --n->second == 0)
+      st.per_node.erase(n);
+    st.session_of.erase(i);
   });
   return {
     [=](hello msg) -> caf::result<welcome> {
@@ -157,12 +169,58 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
       // With TLS, a client's name is the one its certificate gives it.
       if (auto who = sender_principal(self); who.chats())
         msg.name = who.name;
+      auto& st = self->state;
+      auto& lim = cfg.params.limits;
+      auto refuse = [&](chat_errc code, const std::string& why,
+                        const char* what) {
+        if (cfg.log->enabled())
+          cfg.log->event(now_ms(self), cfg.id, "session_refused")
+            .field("why", what);
+        return make_chat_error(code, why);
+      };
       if (auto why = validate_name(msg.name); !why.empty())
-        return make_chat_error(chat_errc::invalid_name, why);
-      auto& info = self->state.info;
+        return refuse(chat_errc::invalid_name, why, "name");
+      if (auto why = validate_client_key(msg.key); !why.empty())
+        return refuse(chat_errc::invalid_key, why, "key");
+      if (!msg.client_actor)
+        return refuse(chat_errc::invalid_key, "a hello names no client actor",
+                      "no_actor");
+      auto client = client_id_of(msg.key);
+      // The same client again (a reconnect): its old session goes, and
+      // does not count against the limits.
+      bool replacing = false;
+      if (auto old = st.by_client.find(client); old != st.by_client.end()) {
+        if (auto s = st.session_of.find(old->second);
+            s != st.session_of.end()) {
+          self->send(s->second.actor, unsub_atom::value);
+          replacing = true;
+        }
+      }
+      auto node = msg.client_actor.node();
+      bool remote = node != self->node();
+      if (!replacing && lim.sessions_per_server > 0
+          && st.sessions >= lim.sessions_per_server)
+        return refuse(chat_errc::over_limit,
+                      "server " + std::to_string(cfg.id) + " has "
+                        + std::to_string(st.sessions)
+                        + " sessions, its limit ([limits] "
+                          "sessions_per_server)",
+                      "sessions_per_server");
+      if (!replacing && remote && lim.sessions_per_connection > 0
+          && st.per_node[node] >= lim.sessions_per_connection) {
+        if (st.per_node[node] == 0)
+          st.per_node.erase(node);
+        return refuse(chat_errc::over_limit,
+                      "this connection has "
+                        + std::to_string(lim.sessions_per_connection)
+                        + " sessions on server " + std::to_string(cfg.id)
+                        + ", its limit ([limits] sessions_per_connection)",
+                      "sessions_per_connection");
+      }
+      auto& info = st.info;
       session_config sc;
       sc.server = cfg.id;
-      sc.client = msg.client;
+      sc.client = client;
       sc.name = msg.name;
       sc.client_actor = msg.client_actor;
       sc.proposer = info.proposer;
@@ -170,15 +228,34 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
       sc.max_text_bytes = cfg.params.max_text_bytes;
       sc.resume_after = msg.resume_after;
       sc.history_chunk = cfg.params.history_chunk;
-      auto s = self->spawn<caf::linked>(client_session, sc);
+      sc.max_commands = lim.commands_per_submit;
+      sc.rate_per_s = lim.rate_per_s;
+      sc.rate_burst = lim.rate_burst;
+      sc.send_queue_max_bytes = lim.send_queue_max_bytes;
+      sc.log = cfg.log;
+      sc.front = caf::actor_cast<caf::actor>(self);
+      auto s = self->spawn(client_session, sc);
       self->monitor(s);
-      ++self->state.sessions;
+      ++st.sessions;
+      st.session_of[s.address()] = {client, remote ? node : caf::node_id{}, s};
+      st.by_client[client] = s.address();
+      if (remote)
+        ++st.per_node[node];
       if (cfg.log->enabled())
         cfg.log->event(now_ms(self), cfg.id, "session_opened")
-          .field("client", msg.client)
+          .field("client", client)
           .field("name", msg.name)
           .field("resume_after", msg.resume_after);
-      return welcome{cfg.id, s, cfg.params.max_text_bytes};
+      welcome w;
+      w.server = cfg.id;
+      w.session = s;
+      w.max_text_bytes = cfg.params.max_text_bytes;
+      w.client = client;
+      w.send_queue_max_bytes = lim.send_queue_max_bytes;
+      w.max_commands = lim.commands_per_submit;
+      w.rate_per_s = lim.rate_per_s;
+      w.rate_burst = lim.rate_burst;
+      return w;
     },
     [=](info_atom) -> caf::result<server_info> {
       if (!admit(self, msg_class::local_only, "info"))

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,14 @@ struct server_state {
   static inline const char* name = "server";
   server_info info;
   uint32_t sessions = 0;
+  struct session_entry {
+    uint64_t client = 0;
+    caf::node_id node;
+    caf::actor actor;
+  };
+  std::map<caf::actor_addr, session_entry> session_of; ///< By session.
+  std::map<uint64_t, caf::actor_addr> by_client;        ///< One per client.
+  std::map<caf::node_id, uint32_t> per_node;            ///< Remote nodes.
 };
 
 caf::behavior server_actor(caf::stateful_actor<server_state>* self,

@@ -19,6 +19,17 @@
 
 namespace cafchat {
 
+/// What one client may use of a server ([limits], node/config_keys.cpp;
+/// docs/security.md). 0: no limit.
+struct client_limits {
+  uint32_t commands_per_submit = 256;
+  uint32_t rate_per_s = 1000;  ///< New commands a second, per client,
+  uint32_t rate_burst = 5000;  ///< saved up to this many (token bucket).
+  uint64_t send_queue_max_bytes = 8u << 20;
+  uint32_t sessions_per_server = 1024;
+  uint32_t sessions_per_connection = 64; ///< Per remote CAF node.
+};
+
 struct server_params {
   std::vector<server_id> servers; ///< Every server of the cluster.
   uint32_t tick_ms = 10;          ///< One tick of every role's timer.
@@ -27,6 +38,7 @@ struct server_params {
   learner_options learner;
   uint32_t history_chunk = 512;   ///< History entries per reply to a client.
   uint32_t max_text_bytes = 4096;
+  client_limits limits;
   /// Check each role's invariants after every handler (set_check_invariants).
   bool check_invariants = false;
   // TEST ONLY: each breaks one safety rule, so that the simulation shows it

@@ -5,6 +5,7 @@
 #include "actors/common/actor_util.hpp"
 #include "messages/atoms.hpp"
 #include "messages/client.hpp"
+#include "messages/errors.hpp"
 
 namespace cafchat {
 
@@ -58,12 +59,6 @@ bool each_code_point(const std::string& s, F f) {
 
 bool valid_utf8(const std::string& s) {
   return each_code_point(s, [](uint32_t) {});
-}
-
-bool is_control(uint32_t cp) {
-  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)
-         || cp == 0x061C || cp == 0x200E || cp == 0x200F
-         || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 std::string validate_name(const std::string& name) {
@@ -125,6 +120,23 @@ bool track(self_ptr self, const session_config& cfg,
   return true;
 }
 
+/// Counts a message to the client into the send queue.
+void count_sent(self_ptr self, const std::vector<chat_entry>& entries) {
+  auto& st = self->state;
+  uint64_t bytes = entries.empty() ? 64 : 0;
+  for (auto& e : entries)
+    bytes += entry_bytes(e);
+  st.sent_bytes += bytes;
+  st.unconfirmed.emplace_back(st.next_index - 1, st.sent_bytes);
+}
+
+/// History is read on only while the client keeps up: at most a quarter of
+/// the send queue ahead of what it confirmed.
+bool history_may_continue(self_ptr self, const session_config& cfg) {
+  return cfg.send_queue_max_bytes == 0
+         || self->state.queued() <= cfg.send_queue_max_bytes / 4;
+}
+
 void read_history(self_ptr self, const session_config& cfg) {
   self->request(cfg.learner, caf::infinite,
                 history_request{self->state.next_index, cfg.history_chunk,
@@ -135,11 +147,14 @@ void read_history(self_ptr self, const session_config& cfg) {
         // one goes out even when it brings nothing new: the client waits for
         // the history as it was when it joined (caf-chat at end of input).
         bool fresh = !reply.entries.empty() && track(self, cfg, reply.entries);
-        if (fresh || reply.live)
+        if (fresh || reply.live) {
+          if (!fresh)
+            reply.entries.clear();
+          count_sent(self, reply.entries);
           self->send(cfg.client_actor,
-                     delivered{fresh ? std::move(reply.entries)
-                                     : std::vector<chat_entry>{},
-                               {}, true, reply.history_size});
+                     delivered{std::move(reply.entries), {}, true,
+                               reply.history_size});
+        }
         if (reply.live) {
           self->state.live = true;
           // What the state machine applied of ours, withdrawals included
@@ -150,8 +165,10 @@ void read_history(self_ptr self, const session_config& cfg) {
             self->send(cfg.client_actor,
                        acknowledged{cfg.client, st.acked});
           }
-        } else {
+        } else if (history_may_continue(self, cfg)) {
           read_history(self, cfg);
+        } else {
+          self->state.history_paused = true; // until the client catches up
         }
       },
       [=](caf::error&) { self->quit(caf::exit_reason::user_shutdown); });
@@ -162,10 +179,16 @@ void read_history(self_ptr self, const session_config& cfg) {
 caf::behavior client_session(caf::stateful_actor<session_state>* self,
                              session_config cfg) {
   drop_unexpected(self);
+  if (!cfg.log)
+    cfg.log = event_log::null();
   self->state.next_index = cfg.resume_after + 1;
+  self->state.bucket = token_bucket{cfg.rate_per_s, cfg.rate_burst};
   self->monitor(cfg.client_actor);
+  if (cfg.front)
+    self->monitor(cfg.front);
   self->set_down_handler([=](const caf::down_msg& dm) {
-    if (dm.source == cfg.client_actor.address()) {
+    if (dm.source == cfg.client_actor.address()
+        || (cfg.front && dm.source == cfg.front.address())) {
       self->send(cfg.learner, unsub_atom::value);
       self->quit();
     }
@@ -177,8 +200,26 @@ caf::behavior client_session(caf::stateful_actor<session_state>* self,
       // messages already in the history at once.
       auto& st = self->state;
       auto& cmds = msg.commands;
+      if (cfg.max_commands > 0 && cmds.size() > cfg.max_commands) {
+        // Honest clients split what they send (welcome says how far):
+        // refuse the excess with one answer, not one per command.
+        auto n = cmds.size();
+        auto first = cmds[cfg.max_commands].seq;
+        cmds.resize(cfg.max_commands);
+        if (cfg.log->enabled())
+          cfg.log->event(now_ms(self), cfg.server, "submit_over_limit")
+            .field("client", cfg.client)
+            .field("n", n);
+        self->send(cfg.client_actor,
+                   rejected{cfg.client, first,
+                            std::to_string(n) + " commands in one submit, over "
+                              "the limit of "
+                              + std::to_string(cfg.max_commands)});
+      }
+      auto now = now_ms(self);
       auto keep = cmds.begin();
       bool resent = false;
+      uint64_t refused_rate = 0;
       for (auto& c : cmds) {
         // A withdrawal (no text) needs no check: it only uses up the seq of
         // a message a server refused.
@@ -186,6 +227,18 @@ caf::behavior client_session(caf::stateful_actor<session_state>* self,
                    : c.is_withdrawal()    ? std::string{}
                                           : validate_text(c.text,
                                                           cfg.max_text_bytes);
+        if (why.empty() && c.seq > st.acked && c.seq > st.admitted) {
+          // New: it takes a token (a resend of one admitted before does
+          // not). Withdrawals too, or they would be a way around the rate.
+          if (st.bucket.take(now))
+            st.admitted = c.seq;
+          else {
+            why = "over the rate limit of " + std::to_string(cfg.rate_per_s)
+                  + " messages/s (burst " + std::to_string(cfg.rate_burst)
+                  + ")";
+            ++refused_rate;
+          }
+        }
         if (!why.empty())
           self->send(cfg.client_actor, rejected{cfg.client, c.seq, why});
         else if (c.seq <= st.acked)
@@ -200,6 +253,10 @@ caf::behavior client_session(caf::stateful_actor<session_state>* self,
         }
       }
       cmds.erase(keep, cmds.end());
+      if (refused_rate > 0 && cfg.log->enabled())
+        cfg.log->event(now, cfg.server, "rate_limited")
+          .field("client", cfg.client)
+          .field("n", refused_rate);
       if (resent)
         self->send(cfg.client_actor, acknowledged{cfg.client, st.acked});
       if (!cmds.empty())
@@ -207,9 +264,49 @@ caf::behavior client_session(caf::stateful_actor<session_state>* self,
     },
     [=](const delivered& msg) {
       // Live entries from the learner: pass the same message on, no copy.
-      if (track(self, cfg, msg.entries, msg.withdrawn))
-        self->send(cfg.client_actor,
-                   self->current_mailbox_element()->move_content_to_message());
+      if (!track(self, cfg, msg.entries, msg.withdrawn))
+        return;
+      count_sent(self, msg.entries);
+      self->send(cfg.client_actor,
+                 self->current_mailbox_element()->move_content_to_message());
+      auto& st = self->state;
+      if (cfg.send_queue_max_bytes > 0
+          && st.queued() > cfg.send_queue_max_bytes) {
+        // The client does not read: its backlog would pile up in this
+        // server's memory. Close; it reconnects and resumes from the last
+        // index it took in.
+        auto why = "send queue of " + std::to_string(st.queued())
+                   + " bytes over the limit of "
+                   + std::to_string(cfg.send_queue_max_bytes)
+                   + " ([limits] send_queue_max_bytes): the client does not "
+                     "read";
+        if (cfg.log->enabled())
+          cfg.log->event(now_ms(self), cfg.server, "slow_reader_closed")
+            .field("client", cfg.client)
+            .field("bytes", st.queued());
+        // The reason first (rejected with seq 0), then the session ends,
+        // normally: an error would take its server down with it (linked).
+        self->send(cfg.client_actor, rejected{cfg.client, 0, why});
+        self->send(cfg.learner, unsub_atom::value);
+        self->quit();
+      }
+    },
+    [=](unsub_atom) {
+      // The server closes us: our client opened a new session here.
+      self->send(cfg.learner, unsub_atom::value);
+      self->quit();
+    },
+    [=](const received& msg) {
+      auto& st = self->state;
+      while (!st.unconfirmed.empty()
+             && st.unconfirmed.front().first <= msg.index) {
+        st.confirmed_bytes = st.unconfirmed.front().second;
+        st.unconfirmed.pop_front();
+      }
+      if (st.history_paused && history_may_continue(self, cfg)) {
+        st.history_paused = false;
+        read_history(self, cfg);
+      }
     },
   };
 }

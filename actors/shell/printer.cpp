@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "actors/common/event_log.hpp"
+#include "actors/common/safe_text.hpp"
 
 namespace cafchat::shell_detail {
 
@@ -40,8 +41,14 @@ void printer::notice(const std::string& event, const std::string& text,
       j["detail"] = text;
     to_stdout_or_stderr(json_line(j));
   } else {
-    to_stdout_or_stderr("-- " + text);
+    // Notices quote what others sent (names, reasons): escaped like text.
+    to_stdout_or_stderr("-- " + terminal_safe(text));
   }
+}
+
+void printer::text(const std::string& s) {
+  if (!jsonl_)
+    line(terminal_safe(s, true));
 }
 
 std::deque<std::string> printer::take() {
@@ -67,8 +74,10 @@ std::string printer::format(const chat_entry& e) const {
                       {"text", e.text},
                       {"client", e.client},
                       {"time", utc_iso8601(e.time_ms)}});
+  // Others' names and text cannot move the cursor, ring, recolour, change
+  // the text direction or start a new line: those characters show escaped.
   return "[" + std::to_string(e.index) + "] " + local_hhmm(e.time_ms) + " "
-         + e.from + ": " + e.text;
+         + terminal_safe(e.from) + ": " + terminal_safe(e.text);
 }
 
 void printer::to_stdout_or_stderr(std::string s) {

@@ -37,11 +37,9 @@ public:
   void notice(const std::string& event, const std::string& text,
               const ordered_json& fields = ordered_json::object());
 
-  /// Plain text output of a command (text mode only).
-  void text(const std::string& s) {
-    if (!jsonl_)
-      line(s);
-  }
+  /// Plain text output of a command (text mode only); its lines may quote
+  /// names and text, so control characters show escaped (newlines stay).
+  void text(const std::string& s);
 
   /// A JSON line (jsonl mode only).
   void json(const ordered_json& j) {

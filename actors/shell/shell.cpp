@@ -44,8 +44,19 @@ extern "C" void on_signal(int) {
 
 // -- input loops -------------------------------------------------------------
 
+/// The cluster refused us for good ("name in use"): say why; exit code 2.
+bool refused(shell& sh) {
+  auto why = sh.refusal();
+  if (why.empty())
+    return false;
+  std::cerr << "cafchat: " << why << std::endl;
+  return true;
+}
+
 int scripted_loop(shell& sh, const shell_options& opts) {
   sh.await_connection(60);
+  if (refused(sh))
+    return 2;
   std::string line;
   while (!interrupted && std::getline(std::cin, line))
     if (!sh.handle(line))
@@ -56,6 +67,8 @@ int scripted_loop(shell& sh, const shell_options& opts) {
 /// --history: no input; the history as it was when we joined, then exit.
 int dump_loop(shell& sh) {
   sh.await_connection(60);
+  if (refused(sh))
+    return 2;
   return sh.drain(true);
 }
 
@@ -123,6 +136,8 @@ int interactive_loop(shell& sh, printer& out, int wake_read,
   std::fputs("cafchat: connecting to the cluster ...\n", stdout);
   std::fflush(stdout);
   sh.await_connection(60);
+  if (refused(sh))
+    return 2;
   rl_callback_handler_install(prompt.c_str(), on_readline);
   out.text("cafchat: type a message and press Enter; /help lists commands.");
   print_above_prompt(out);

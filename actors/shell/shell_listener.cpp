@@ -54,6 +54,12 @@ void shell_listener::on_notice(const client_notice& n) {
     case notice_kind::rejected:
       text = "message " + std::to_string(n.seq) + " refused: " + n.detail;
       break;
+    case notice_kind::refused: {
+      text = "refused by the cluster: " + n.detail;
+      std::lock_guard<std::mutex> guard{mtx_};
+      refusal_ = n.detail.empty() ? "refused" : n.detail;
+      break;
+    }
     default:
       text = event + ": " + n.detail;
   }

@@ -47,6 +47,12 @@ public:
 
   void on_notice(const client_notice& n) override;
 
+  /// Why the cluster refused this client for good ("name in use"), or "".
+  std::string refusal() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return refusal_;
+  }
+
   std::vector<chat_entry> recent(size_t n);
 
   static constexpr size_t recent_max = 10000;
@@ -57,6 +63,7 @@ private:
   std::mutex mtx_;
   std::deque<chat_entry> recent_;
   download dl_;
+  std::string refusal_;
 };
 
 /// Shows a history download on stderr once it has taken a second: entries

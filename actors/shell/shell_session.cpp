@@ -12,6 +12,7 @@
 #include "caf/scoped_actor.hpp"
 #include "caf/send.hpp"
 
+#include "actors/common/client_key.hpp"
 #include "actors/session/client_session.hpp"
 #include "actors/shell/input_line.hpp"
 #include "messages/atoms.hpp"
@@ -27,8 +28,9 @@ shell::shell(caf::actor_system& sys, caf::actor lb,
   : sys_(sys), lb_(std::move(lb)), opts_(opts), out_(out),
     listener_(std::move(listener)), self_(sys, true) {
   client_config cc;
-  std::random_device rd;
-  cc.id = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ ::getpid();
+  // The client's secret, kept for all its reconnects; its id follows from
+  // it (actors/common/client_key.hpp).
+  cc.key = new_client_key();
   cc.name = opts.name;
   cc.load_balancer = lb_;
   cc.retry_ms = opts.client_retry_ms;
@@ -71,7 +73,8 @@ bool shell::handle(std::string line) {
 bool shell::await_connection(double limit_s) {
   auto deadline = std::chrono::steady_clock::now()
                   + std::chrono::milliseconds(static_cast<int64_t>(limit_s * 1000));
-  while (!interrupted && std::chrono::steady_clock::now() < deadline) {
+  while (!interrupted && std::chrono::steady_clock::now() < deadline
+         && listener_->refusal().empty()) {
     bool connected = false;
     self_->request(client_, std::chrono::seconds(5), status_atom::value)
       .receive([&](const client_placement& p) { connected = p.server != 0; },

@@ -42,6 +42,8 @@ public:
   /// then starts against a ready cluster, where /kill and /status mean what
   /// they say.
   bool await_connection(double limit_s);
+  /// Why the cluster refused this client for good, or "".
+  std::string refusal() { return listener_->refusal(); }
 
   /// /sync [seconds]: waits until every message sent so far is acknowledged
   /// (for scripts that want a command to see their messages decided).

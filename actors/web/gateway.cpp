@@ -1,3 +1,4 @@
+#include "actors/common/client_key.hpp"
 #include "actors/web/gateway.hpp"
 
 #include <chrono>
@@ -169,13 +170,6 @@ void subscribe(self_ptr self, const gateway_config& cfg, bool on) {
         [](caf::error&) {});
 }
 
-uint64_t new_client_id() {
-  // Below 2^53, so that a page could even read it as a number.
-  std::random_device rd;
-  uint64_t id = ((static_cast<uint64_t>(rd()) << 32) ^ rd()) & ((1ull << 53) - 1);
-  return id == 0 ? 1 : id;
-}
-
 void on_hello(self_ptr self, const gateway_config& cfg,
               gateway_state::conn& c, const web::hello_request& h) {
   if (c.client) {
@@ -184,7 +178,8 @@ void on_hello(self_ptr self, const gateway_config& cfg,
     return;
   }
   client_config cc;
-  cc.id = new_client_id();
+  cc.key = new_client_key(); // the id follows from it, below 2^53
+  cc.id = client_id_of(cc.key);
   cc.name = h.name;
   cc.load_balancer = cfg.load_balancer;
   cc.retry_ms = cfg.client_retry_ms;

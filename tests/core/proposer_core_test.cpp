@@ -356,3 +356,35 @@ TEST_CASE("proposer: a promise of an acceptor that reports itself at a newer "
   p.handle(promise{b, 1, 1, {}, 0, {}});
   CHECK(p.role() == proposer_role::leader); // 1 and 3
 }
+
+TEST_CASE("proposer: no client queues more than its share, so a flooding "
+          "client leaves room for the others") {
+  auto o = opts(1, false, /*window*/ 1, /*batch*/ 100);
+  o.client_max = 3;
+  proposer_core p{o};
+  elect(p);
+  p.submit({cmd(1, 1)}); // in flight: the window is full
+  // Client 1 floods; client 2 sends two.
+  auto out = p.submit({cmd(1, 2), cmd(1, 3), cmd(1, 4), cmd(1, 5), cmd(1, 6)});
+  CHECK(p.pending() == 3);
+  REQUIRE(out.notes.size() == 1);
+  CHECK(out.notes[0].what == std::string{"client_queue_full"});
+  p.submit({cmd(2, 1), cmd(2, 2)});
+  CHECK(p.pending() == 5);
+  CHECK(p.dropped() == 2);
+  // A resend of a queued one is not a second copy, nor over the share.
+  p.submit({cmd(1, 2)});
+  CHECK(p.pending() == 5);
+  CHECK(p.dropped() == 2);
+  p.check_invariants();
+  // Once the queue drains into a batch, client 1 has room again.
+  auto b = p.current_ballot();
+  p.handle(accepted{b, 1, 1});
+  p.handle(accepted{b, 1, 2});
+  auto freed = p.handle(learned_for_proposer{1});
+  REQUIRE(sent<accept>(freed.send).size() == 1);
+  CHECK(p.pending() == 0);
+  p.submit({cmd(1, 5), cmd(1, 6)});
+  CHECK(p.pending() == 2);
+  p.check_invariants();
+}

@@ -158,7 +158,7 @@ void run_chat(const std::string& config_file, uint64_t per_client,
     auto name = "c" + std::to_string(i + 1);
     auto l = std::make_shared<chatty>(prog, name, per_client);
     client_config cc;
-    cc.id = 1000 + i;
+    cc.key = "threaded-client-key-" + std::to_string(1000 + i);
     cc.name = name;
     cc.load_balancer = local.load_balancer;
     cc.retry_ms = cfg.client_retry_ms;

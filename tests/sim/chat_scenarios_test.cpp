@@ -74,7 +74,9 @@ TEST_CASE_METHOD(det_fixture, "chat: the load balancer serves clients only "
     return register_server{info, info.front};
   };
   auto client = [&](uint64_t id) {
-    return assign_request{id, "c" + std::to_string(id), caf::actor{}, 0};
+    auto actor = own(sys.spawn([] { return caf::behavior{[](int) {}}; }));
+    return assign_request{"client-key-" + std::to_string(100000 + id),
+                          "c" + std::to_string(id), actor, 0};
   };
   CHECK(ask<bool>(lb, fake(1)) == true);
   CHECK(ask<bool>(lb, fake(2)) == true);

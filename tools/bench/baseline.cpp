@@ -1,3 +1,4 @@
+#include "actors/common/client_key.hpp"
 #include "tools/bench/baseline.hpp"
 
 #include <algorithm>
@@ -96,15 +97,21 @@ caf::behavior front(caf::stateful_actor<front_state>* self, caf::actor lb,
     [=](const hello& msg) {
       session_config sc;
       sc.server = 1;
-      sc.client = msg.client;
+      sc.client = client_id_of(msg.key);
       sc.name = msg.name;
       sc.client_actor = msg.client_actor;
       sc.proposer = self->state.seq; // orders ...
       sc.learner = self->state.seq;  // ... and streams
       sc.max_text_bytes = max_text_bytes;
       sc.resume_after = msg.resume_after;
+      sc.max_commands = 0; // a baseline: no limits
       auto s = self->spawn<caf::linked>(client_session, sc);
-      return welcome{1, s, max_text_bytes};
+      welcome w;
+      w.server = 1;
+      w.session = s;
+      w.max_text_bytes = max_text_bytes;
+      w.client = sc.client;
+      return w;
     },
     [=](status_atom) {
       server_status s;

@@ -185,7 +185,7 @@ run_result drive(caf::actor_system& sys, const caf::actor& lb,
   for (uint32_t i = 0; i < o.clients; ++i) {
     auto bc = std::make_shared<bench_client>(ctl, o.window, payload);
     client_config cc;
-    cc.id = ids();
+    cc.key = std::to_string(ids()) + "-bench-client-key";
     cc.name = "bench" + std::to_string(i + 1);
     cc.load_balancer = lb;
     cc.retry_ms = 5000;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/common/client_key.hpp"
 #include "actors/client/client_actor.hpp"
 #include "actors/load_balancer/load_balancer.hpp"
 #include "actors/proposer/proposer_actor.hpp"
@@ -146,11 +147,13 @@ public:
 
   test_client& add_client(const std::string& name) {
     auto c = std::make_unique<test_client>();
-    c->id = 1000 + clients.size();
+    client_config cc;
+    // A key per client, the same in every run: a seed replays exactly.
+    cc.key = "sim-client-key-" + std::to_string(1000 + clients.size());
+    c->id = client_id_of(cc.key);
+    cc.id = c->id;
     c->name = name;
     c->rec = std::make_shared<client_record>();
-    client_config cc;
-    cc.id = c->id;
     cc.name = name;
     cc.load_balancer = lb;
     cc.retry_ms = opts_.client_retry_ms;
