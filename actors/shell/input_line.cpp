@@ -63,14 +63,11 @@ std::optional<double> parse_seconds_arg(const std::string& s, double max) {
   if (digits == 0 || dots > 1)
     return std::nullopt;
   // from_chars: the same in every locale ('.' even where the locale writes
-  // ','), and "1." is 1 (it stops before a lone trailing '.').
+  // ','); it reads "1." and ".5" too.
   double v = 0;
-  auto first = s.data();
   auto last = s.data() + s.size();
-  auto res = std::from_chars(first, last, v, std::chars_format::fixed);
-  if (res.ec != std::errc{})
-    return std::nullopt;
-  if (res.ptr != last && !(res.ptr + 1 == last && *res.ptr == '.'))
+  auto res = std::from_chars(s.data(), last, v, std::chars_format::fixed);
+  if (res.ec != std::errc{} || res.ptr != last)
     return std::nullopt;
   if (!(v >= 0) || !(v <= max))
     return std::nullopt;

@@ -1,6 +1,8 @@
 // How the chat shell reads a line of input, with no terminal and no readline
 // (actors/shell/input_line.hpp).
 
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
