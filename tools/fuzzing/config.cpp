@@ -1,8 +1,8 @@
 // Fuzz harness: the node configuration parser (node/config.cpp, node/ini.cpp
 // and the key table node/config_keys.cpp) on any text. A bad file must stop
 // with a config_error naming the problem; no other exception, crash, hang or
-// sanitizer finding. A file that parses must have passed validate(): it is
-// parsed again from the key table's view and must say the same.
+// sanitizer finding. A file that parses describes a usable cluster: 2f+1
+// servers, none of them 0.
 
 #include <cstdint>
 #include <cstdio>
