@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "actors/session/client_session.hpp"
+#include "actors/shell/input_line.hpp" // max_command_seconds
 
 namespace cafchat {
 
@@ -98,9 +99,11 @@ cli_options parse_cli(int argc, char** argv, bool allow_node) {
     } else if (key == "--drain-timeout") {
       char* end = nullptr;
       auto d = std::strtod(val.c_str(), &end);
-      if (end == val.c_str() || *end != '\0' || !std::isfinite(d) || d < 0)
-        throw usage_error("--drain-timeout must be a number of seconds >= 0, "
-                          "not '" + val + "'");
+      // Bounded: the shell turns it into a deadline in milliseconds.
+      if (end == val.c_str() || *end != '\0' || !std::isfinite(d) || d < 0
+          || d > max_command_seconds)
+        throw usage_error("--drain-timeout must be a number of seconds from 0 "
+                          "to 86400, not '" + val + "'");
       o.drain_timeout_s = d;
     } else {
       throw usage_error("unknown option " + key);

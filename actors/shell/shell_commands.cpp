@@ -1,10 +1,12 @@
 #include "actors/shell/shell_session.hpp"
 
 #include <chrono>
-#include <cstdlib>
+#include <cstdint>
+#include <limits>
 
 #include <fmt/format.h>
 
+#include "actors/shell/input_line.hpp"
 #include "actors/simulator/faults_command.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -155,13 +157,12 @@ void shell::status() {
 void shell::history(const std::vector<std::string>& args) {
   size_t n = 20;
   if (!args.empty()) {
-    char* end = nullptr;
-    auto v = std::strtoul(args[0].c_str(), &end, 10);
-    if (end == args[0].c_str() || *end != '\0' || v == 0) {
+    auto v = parse_count_arg(args[0], 1, UINT32_MAX);
+    if (args.size() != 1 || !v) {
       out_.error("usage: /history [n], n a positive number");
       return;
     }
-    n = v;
+    n = static_cast<size_t>(*v);
   }
   auto entries = listener_->recent(n);
   if (out_.jsonl())
@@ -175,13 +176,15 @@ void shell::operate(operator_action action,
                     const std::string& cmd) {
   server_id target = 0;
   if (action != operator_action::skip_slot) {
-    char* end = nullptr;
-    auto v = args.empty() ? 0 : std::strtoul(args[0].c_str(), &end, 10);
-    if (args.size() != 1 || v == 0 || *end != '\0') {
+    // A server id is 32 bits: 4294967297 is refused, not cut to 1.
+    auto v = args.size() == 1
+               ? parse_count_arg(args[0], 1, std::numeric_limits<server_id>::max())
+               : std::nullopt;
+    if (!v) {
       out_.error("usage: " + cmd + " <server id>");
       return;
     }
-    target = static_cast<server_id>(v);
+    target = static_cast<server_id>(*v);
   }
   self_->request(lb_, std::chrono::seconds(5), operator_command{action, target})
     .receive(

@@ -89,12 +89,13 @@ bool shell::await_connection(double limit_s) {
 void shell::sync(const std::vector<std::string>& args) {
   double limit = opts_.drain_timeout_s;
   if (!args.empty()) {
-    char* end = nullptr;
-    limit = std::strtod(args[0].c_str(), &end);
-    if (end == args[0].c_str() || *end != '\0' || limit < 0) {
-      out_.error("usage: /sync [seconds]");
+    auto v = parse_seconds_arg(args[0], max_command_seconds);
+    if (args.size() != 1 || !v) {
+      out_.error("usage: /sync [seconds], at most "
+                 + std::to_string(static_cast<int>(max_command_seconds)));
       return;
     }
+    limit = *v;
   }
   auto deadline = std::chrono::steady_clock::now()
                   + std::chrono::milliseconds(static_cast<int64_t>(limit * 1000));

@@ -117,13 +117,18 @@ def test_any_text_survives_the_json_lines():
 
 
 def test_bad_input_gets_an_error_and_the_shell_goes_on():
+    # 4294967297 is 2^32 + 1: server 1 once a cast cut it to 32 bits; nan
+    # and 1e300 seconds overflowed /sync's deadline.
     script = b"/nonsense\n" + b"x" * 5000 + b"\n\xff\xfe bad utf8\n/kill\n" \
-        b"/kill 99\nfine\n"
+        b"/kill 99\n/kill 4294967297\n/sync nan\n/sync 1e300\nfine\n"
     p, _ = run(script, "--output", "jsonl")
     check(p.returncode == 0, p.stderr.decode())
     objs = json_lines(p.stdout.decode(), "stdout")
     errors = [e["detail"] for e in events(objs, "error")]
-    check(len(errors) == 5, f"errors: {errors}")
+    check(len(errors) == 8, f"errors: {errors}")
+    check(sum("usage: /kill <server id>" in e for e in errors) == 2, "usage")
+    check(sum("usage: /sync [seconds]" in e for e in errors) == 2, "/sync usage")
+    check(events(objs, "kill") == [], f"nothing killed: {events(objs, 'kill')}")
     check(any("unknown command /nonsense" in e for e in errors), "unknown command")
     check(any("over the limit of 4096 bytes" in e for e in errors), "oversize")
     check(any("not valid UTF-8" in e for e in errors), "invalid utf-8")
