@@ -14,6 +14,9 @@
 
 #include "caf/atom.hpp"
 #include "caf/binary_deserializer.hpp"
+#include "caf/deserializer.hpp"
+#include "caf/message.hpp"
+#include "caf/sec.hpp"
 #include "caf/io/basp/connection_state.hpp"
 #include "caf/io/basp/header.hpp"
 #include "caf/io/basp/instance.hpp"
@@ -33,6 +36,21 @@ std::atomic<uint32_t> max_frame{16u << 20};
 std::atomic<bool> tls_on{false};
 std::atomic<uint64_t> frames_seen{0};
 std::atomic<uint64_t> refused{0};
+std::atomic<uint64_t> decode_refused{0};
+thread_local int message_depth = 0;
+
+constexpr const char* begin_sequence_symbol
+  = "_ZN3caf19binary_deserializer14begin_sequenceERm";
+constexpr const char* message_load_symbol
+  = "_ZN3caf7message4loadERNS_12deserializerE";
+
+using begin_sequence_fn = caf::error (*)(caf::binary_deserializer*, size_t&);
+using message_load_fn = caf::error (*)(caf::message*, caf::deserializer&);
+
+template <class F>
+F next_symbol(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+}
 
 /// What the guard knows about one connection, by its socket (CAF's
 /// connection handle is the socket).
@@ -224,7 +242,27 @@ check_payload(caf::execution_unit* ctx, caf::io::new_data_msg& dm,
 
 } // namespace
 
+uint64_t decode_guard_refusals() {
+  return decode_refused;
+}
+
+std::string decode_guard_check() {
+  for (auto name : {begin_sequence_symbol, message_load_symbol}) {
+    auto next = dlsym(RTLD_NEXT, name);
+    auto own = dlsym(RTLD_DEFAULT, name);
+    if (next == nullptr)
+      return std::string{"cannot find "} + name + " in libcaf_core";
+    if (own == nullptr || own == next)
+      return std::string{"the decode guard is not in effect (the executable "
+                         "does not export "}
+             + name + ")";
+  }
+  return {};
+}
+
 std::string install_net_guard(const net_guard_settings& s) {
+  if (auto why = decode_guard_check(); !why.empty())
+    return why;
   max_frame = s.max_frame_bytes;
   tls_on = s.tls;
   set_peers_authenticated(s.tls);
@@ -340,3 +378,38 @@ connection_state instance::handle(execution_unit* ctx, new_data_msg& dm,
 }
 
 } // namespace caf::io::basp
+
+// -- the decode guard (libcaf_core) ---------------------------------------------
+
+namespace caf {
+
+error binary_deserializer::begin_sequence(size_t& list_size) {
+  static auto real = cafchat::next_symbol<cafchat::begin_sequence_fn>(
+    cafchat::begin_sequence_symbol);
+  if (auto err = real(this, list_size))
+    return err;
+  // Every element of every sequence cafchat or CAF sends takes at least one
+  // byte: more elements than bytes left is a lie, refused before the caller
+  // reserves room for them.
+  if (list_size > remaining()) {
+    ++cafchat::decode_refused;
+    list_size = 0;
+    return make_error(sec::end_of_stream);
+  }
+  return none;
+}
+
+error message::load(deserializer& source) {
+  static auto real = cafchat::next_symbol<cafchat::message_load_fn>(
+    cafchat::message_load_symbol);
+  if (cafchat::message_depth >= cafchat::max_message_depth) {
+    ++cafchat::decode_refused;
+    return make_error(sec::invalid_argument);
+  }
+  ++cafchat::message_depth;
+  auto err = real(this, source);
+  --cafchat::message_depth;
+  return err;
+}
+
+} // namespace caf

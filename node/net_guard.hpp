@@ -29,6 +29,16 @@
 //   connection as fatal: every node dropped all its connections whenever a
 //   client came or went.
 //
+// * caf::binary_deserializer::begin_sequence and caf::message::load
+//   (libcaf_core, every decode of a BASP payload): a sequence may not claim
+//   more elements than bytes remain (CAF resizes a std::vector<char>,
+//   "@charbuf", to its 5-byte length prefix before it checks that the
+//   bytes are there: 21 bytes made a node allocate and zero 4 GiB), and
+//   messages nest at most max_message_depth deep (CAF decodes nesting
+//   recursively: 30000 levels, 450 KB, overflow the stack). These hold in
+//   every process that links the guard, from the first decode on, for
+//   every connection, authenticated or not.
+//
 // install_net_guard checks at start-up that these replacements are the ones
 // the dynamic linker uses, and refuses to run otherwise.
 
@@ -53,5 +63,15 @@ std::string install_net_guard(const net_guard_settings& s);
 /// (for tests and /status-like diagnostics).
 uint64_t net_guard_frames_seen();
 uint64_t net_guard_connections_refused();
+
+/// Messages nest at most this deep in one decode (cafchat's deepest is 2: a
+/// `routed` carrying a message whose error reply may carry a context).
+constexpr int max_message_depth = 8;
+
+/// Decodes the decode guard stopped: sequences longer than their input,
+/// messages nested too deep. Also checks that the guard is in effect in
+/// this executable (an empty string) or says why not.
+uint64_t decode_guard_refusals();
+std::string decode_guard_check();
 
 } // namespace cafchat

@@ -21,6 +21,7 @@
 #include "caf/scoped_actor.hpp"
 
 #include "messages/atoms.hpp"
+#include "actors/common/client_key.hpp"
 #include "messages/control.hpp"
 #include "messages/errors.hpp"
 #include "node/config.hpp"
@@ -113,7 +114,7 @@ int main(int argc, char** argv) {
   caf::scoped_actor self{sys};
   auto timeout = std::chrono::seconds(5);
   // 1. An assignment, as any client gets: does it carry role handles?
-  self->request(*lb, timeout, assign_request{424242, "mallory", caf::actor_cast<caf::actor>(self), 0})
+  self->request(*lb, timeout, assign_request{cafchat::new_client_key(), "mallory", caf::actor_cast<caf::actor>(self), 0})
     .receive(
       [&](const assignment& a) {
         bool roles = a.server.acceptor || a.server.proposer || a.server.learner;
