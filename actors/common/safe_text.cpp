@@ -10,17 +10,7 @@ bool is_control(uint32_t cp) {
          || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-namespace {
-
-void hex_byte(std::string& out, unsigned char c) {
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-  out += buf;
-}
-
-/// The length of the well-formed UTF-8 sequence at s[i] and its code point,
-/// or 0 if there is none there.
-size_t decode(const std::string& s, size_t i, uint32_t& cp) {
+size_t utf8_decode(const std::string& s, size_t i, uint32_t& cp) {
   auto c = static_cast<unsigned char>(s[i]);
   size_t len;
   if (c < 0x80) {
@@ -53,6 +43,14 @@ size_t decode(const std::string& s, size_t i, uint32_t& cp) {
   return len;
 }
 
+namespace {
+
+void hex_byte(std::string& out, unsigned char c) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+  out += buf;
+}
+
 } // namespace
 
 std::string terminal_safe(const std::string& s, bool keep_newlines) {
@@ -61,7 +59,7 @@ std::string terminal_safe(const std::string& s, bool keep_newlines) {
   size_t i = 0;
   while (i < s.size()) {
     uint32_t cp = 0;
-    auto len = decode(s, i, cp);
+    auto len = utf8_decode(s, i, cp);
     if (len == 0) {
       hex_byte(out, static_cast<unsigned char>(s[i]));
       ++i;

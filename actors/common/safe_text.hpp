@@ -14,6 +14,11 @@ namespace cafchat {
 /// (U+061C, U+200E-F, U+2028-202E, U+2066-2069).
 bool is_control(uint32_t cp);
 
+/// The length of the well-formed UTF-8 sequence at s[i] (1 to 4) and its
+/// code point, or 0 if there is none there (overlong forms, surrogates and
+/// code points above U+10FFFF are not well-formed).
+size_t utf8_decode(const std::string& s, size_t i, uint32_t& cp);
+
 /// `s` as a terminal may print it: C0 controls and DEL as `\xHH` (ESC is
 /// `\x1b`, CR `\x0d`), C1 and bidirectional controls as `<U+XXXX>` (U+202E
 /// is `<U+202E>`), and bytes that are not UTF-8 as `\xHH`. Everything else

@@ -3,6 +3,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
+#include "actors/common/safe_text.hpp"
 #include "messages/atoms.hpp"
 #include "messages/client.hpp"
 #include "messages/errors.hpp"
@@ -15,39 +16,10 @@ namespace {
 /// (overlong forms, surrogates and code points above U+10FFFF included).
 template <class F>
 bool each_code_point(const std::string& s, F f) {
-  size_t i = 0;
-  auto n = s.size();
-  while (i < n) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) {
-      f(uint32_t{c});
-      ++i;
-      continue;
-    } else if ((c >> 5) == 0x6) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c >> 4) == 0xE) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c >> 3) == 0x1E) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n)
-      return false;
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc >> 6) != 0x2)
-        return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800)
-        || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))
-        || (cp >= 0xD800 && cp <= 0xDFFF))
+  uint32_t cp = 0;
+  for (size_t i = 0; i < s.size();) {
+    auto len = utf8_decode(s, i, cp);
+    if (len == 0)
       return false;
     f(cp);
     i += len;
