@@ -87,7 +87,7 @@ TEST_CASE_METHOD(guard_fixture, "net guard: a byte vector longer than its "
 }
 
 TEST_CASE_METHOD(guard_fixture, "net guard: messages nested deeper than "
-                                "max_message_depth are refused; shallower "
+                                "max_message_depth are refused, and shallower "
                                 "ones decode") {
   caf::message m;
   auto before = decode_guard_refusals();
