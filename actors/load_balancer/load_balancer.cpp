@@ -218,13 +218,9 @@ caf::behavior load_balancer(caf::stateful_actor<load_balancer_state>* self,
       if (auto who = sender_principal(self); who.chats())
         msg.name = who.name;
       auto& st = self->state;
-      if (auto why = validate_name(msg.name); !why.empty())
-        return make_chat_error(chat_errc::invalid_name, why);
-      if (auto why = validate_client_key(msg.key); !why.empty())
-        return make_chat_error(chat_errc::invalid_key, why);
-      if (!msg.client_actor)
-        return make_chat_error(chat_errc::invalid_key,
-                               "an assign_request names no client actor");
+      if (auto no = check_client_claim(msg.name, msg.key, msg.client_actor,
+                                       "an assign_request"))
+        return make_chat_error(no->code, no->why);
       auto client = client_id_of(msg.key);
       if (cfg.max_clients > 0 && st.clients.size() >= cfg.max_clients
           && st.clients.count(client) == 0) {

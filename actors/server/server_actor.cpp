@@ -178,13 +178,9 @@ caf::behavior server_actor(caf::stateful_actor<server_state>* self,
             .field("why", what);
         return make_chat_error(code, why);
       };
-      if (auto why = validate_name(msg.name); !why.empty())
-        return refuse(chat_errc::invalid_name, why, "name");
-      if (auto why = validate_client_key(msg.key); !why.empty())
-        return refuse(chat_errc::invalid_key, why, "key");
-      if (!msg.client_actor)
-        return refuse(chat_errc::invalid_key, "a hello names no client actor",
-                      "no_actor");
+      if (auto no = check_client_claim(msg.name, msg.key, msg.client_actor,
+                                       "a hello"))
+        return refuse(no->code, no->why, no->what);
       auto client = client_id_of(msg.key);
       // The same client again (a reconnect): its old session goes, and
       // does not count against the limits.

@@ -3,6 +3,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "actors/common/actor_util.hpp"
+#include "actors/common/client_key.hpp"
 #include "actors/common/safe_text.hpp"
 #include "messages/atoms.hpp"
 #include "messages/client.hpp"
@@ -46,6 +47,21 @@ std::string validate_name(const std::string& name) {
   if (control)
     return "name holds a control or text-direction character";
   return {};
+}
+
+std::optional<claim_refusal> check_client_claim(const std::string& name,
+                                                const std::string& key,
+                                                const caf::actor& client_actor,
+                                                const char* message) {
+  if (auto why = validate_name(name); !why.empty())
+    return claim_refusal{chat_errc::invalid_name, why, "name"};
+  if (auto why = validate_client_key(key); !why.empty())
+    return claim_refusal{chat_errc::invalid_key, why, "key"};
+  if (!client_actor)
+    return claim_refusal{chat_errc::invalid_key,
+                         std::string{message} + " names no client actor",
+                         "no_actor"};
+  return std::nullopt;
 }
 
 std::string validate_text(const std::string& text, uint32_t max_text_bytes) {

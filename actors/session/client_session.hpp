@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -28,6 +29,7 @@
 #include "actors/common/safe_text.hpp"
 #include "actors/common/token_bucket.hpp"
 #include "messages/control.hpp"
+#include "messages/errors.hpp"
 
 namespace cafchat {
 
@@ -62,6 +64,22 @@ constexpr size_t max_name_bytes = 64;
 /// Why `name` cannot be a chat name (empty, over max_name_bytes, not UTF-8,
 /// or holding a control character), or "" if it can.
 std::string validate_name(const std::string& name);
+
+/// Why a client's claim (in `hello` or `assign_request`) is refused: its
+/// name, its key (actors/common/client_key.hpp) or its missing actor.
+/// `what` names the part ("name", "key", "no_actor") for event logs.
+struct claim_refusal {
+  chat_errc code;
+  std::string why;
+  const char* what;
+};
+
+/// Checks what a client claims, the same way at the load balancer and at
+/// a server; `message` names the message in the reason ("a hello").
+std::optional<claim_refusal> check_client_claim(const std::string& name,
+                                                const std::string& key,
+                                                const caf::actor& client_actor,
+                                                const char* message);
 
 struct session_state {
   static inline const char* name = "client_session";
