@@ -226,7 +226,10 @@ def test_web_console_in_a_browser():
         # -- the protocol view: follow one message, pause and step --------------------
         a.d.find_element(By.ID, "p-follow").click()
         say(a, "follow me")
-        info = wait_for("the followed message's path", lambda: (lambda t: "path:" in t and t)(
+        # The path grows as the phases arrive: wait for the whole of it (the
+        # first text with "path:" may not have reached "delivered" yet).
+        info = wait_for("the followed message's path", lambda: (
+            lambda t: "path:" in t and "delivered" in t and t)(
             a.d.find_element(By.ID, "follow-info").text), 10)
         check("accepted" in info and "delivered" in info, f"the path names the phases: {info}")
         a.shot("protocol-follow.png", "proto-pane")
