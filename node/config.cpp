@@ -148,6 +148,13 @@ void node_config::validate() {
            + ") must hold twice a history chunk (history_chunk x "
              "(max_text_bytes + 256) bytes)");
   p.learner.catchup_bytes_max = max_frame_bytes / 2;
+  // [limits] connection_backlog_max_bytes: a peer that reads may still be a
+  // frame behind.
+  if (connection_backlog_max_bytes < uint64_t{max_frame_bytes})
+    fail("limits", {"connection_backlog_max_bytes", "max_frame_bytes"},
+         "connection_backlog_max_bytes (" + num(connection_backlog_max_bytes)
+           + ") must be at least max_frame_bytes (" + num(max_frame_bytes)
+           + "): a peer that reads can be one message behind");
   // [paxos]: each timeout is at least a tick, followers hear from a leader
   // before they give up on it, and none starts above the ceiling.
   if (heartbeat_ms < p.tick_ms)

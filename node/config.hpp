@@ -96,6 +96,7 @@ struct node_config {
   /// Largest BASP payload a peer may announce (node/net_guard.hpp); a
   /// larger one closes the connection before any buffer is sized from it.
   uint32_t max_frame_bytes = 0;
+  uint64_t connection_backlog_max_bytes = 0; ///< [limits]
 
   // [tls]: mutual TLS between the processes (docs/security.md); all three
   // empty: plaintext. "{id}" in certificate and key is the node id.

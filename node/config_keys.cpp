@@ -168,6 +168,15 @@ const std::vector<config_key> keys = {
    "disconnected with a reason, and resumes from its last index when it "
    "reconnects. A history download pauses at a quarter of it.",
    +[](node_config& c) { return &c.params.limits.send_queue_max_bytes; }},
+  {"limits", "connection_backlog_max_bytes", "67108864", 65536, 1ull << 40,
+   "bytes",
+   "Multi-process clusters only: bytes a process queues for one connection "
+   "behind the write in progress, at most (CAF's own write buffer, below "
+   "every session's send queue). A peer that does not read what it is sent "
+   "(a client that confirms history it never took in, a frozen process) is "
+   "disconnected with a \"refused\" event; a client reconnects and resumes "
+   "from its last index. At least max_frame_bytes.",
+   +[](node_config& c) { return &c.connection_backlog_max_bytes; }},
   // -- [simulator] ------------------------------------------------------------
   {"simulator", "enabled", "false", 0, 0, "",
    "The network-fault simulator sits between servers when enabled; "

@@ -79,6 +79,7 @@ void configure_network(caf::actor_system_config& sys_cfg,
   }
   net_guard_settings ng;
   ng.max_frame_bytes = cfg.max_frame_bytes;
+  ng.max_backlog_bytes = cfg.connection_backlog_max_bytes;
   ng.tls = cfg.tls();
   if (auto why = install_net_guard(ng); !why.empty())
     throw std::runtime_error(why);
@@ -100,6 +101,26 @@ caf::expected<caf::actor> connect_to(caf::actor_system& sys,
   if (sys.has_openssl_manager())
     return caf::openssl::remote_actor(sys, host, port);
   return sys.middleman().remote_actor(host, port);
+}
+
+caf::expected<caf::actor> connect_to(caf::actor_system& sys,
+                                     const std::string& host, uint16_t port,
+                                     const principal& expected) {
+  auto x = connect_to(sys, host, port);
+  if (!x || !peers_authenticated())
+    return x;
+  auto who = principal_of(x->node(), sys.node());
+  if (who == expected)
+    return x;
+  return caf::make_error(caf::sec::invalid_argument,
+                         "the certificate at " + host + ":"
+                           + std::to_string(port) + " is that of "
+                           + who.describe() + ", not of "
+                           + expected.describe());
+}
+
+bool is_wrong_peer(const caf::error& err) {
+  return err == caf::sec::invalid_argument;
 }
 
 void say_if_unauthenticated(const node_config& cfg, const std::string& who,

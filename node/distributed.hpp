@@ -14,6 +14,7 @@
 #include "caf/expected.hpp"
 #include "caf/io/middleman_actor.hpp"
 
+#include "actors/common/authority.hpp"
 #include "actors/common/event_log.hpp"
 
 #include "node/config.hpp"
@@ -45,6 +46,17 @@ caf::io::middleman_actor network_handle(caf::actor_system& sys);
 /// only), over TLS when [tls] is set.
 caf::expected<caf::actor> connect_to(caf::actor_system& sys,
                                      const std::string& host, uint16_t port);
+
+/// As connect_to, and with TLS the process there must hold the certificate
+/// of `expected` (the load balancer, say); otherwise an error that
+/// is_wrong_peer recognises, naming whose certificate it holds.
+caf::expected<caf::actor> connect_to(caf::actor_system& sys,
+                                     const std::string& host, uint16_t port,
+                                     const principal& expected);
+
+/// Whether `err` says the peer's certificate names someone else (retrying
+/// does not help).
+bool is_wrong_peer(const caf::error& err);
 
 /// Says on stderr (and in `log`) that this process runs without TLS.
 void say_if_unauthenticated(const node_config& cfg, const std::string& who,

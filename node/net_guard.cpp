@@ -1,6 +1,7 @@
 #include "node/net_guard.hpp"
 
 #include <dlfcn.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <map>
@@ -21,6 +22,7 @@
 #include "caf/io/basp/header.hpp"
 #include "caf/io/basp/instance.hpp"
 #include "caf/io/basp/message_type.hpp"
+#include "caf/io/network/stream.hpp"
 #include "caf/io/system_messages.hpp"
 #include "caf/node_id.hpp"
 
@@ -33,6 +35,8 @@ namespace {
 
 std::atomic<bool> active{false};
 std::atomic<uint32_t> max_frame{16u << 20};
+std::atomic<uint64_t> max_backlog{64u << 20};
+std::atomic<uint64_t> backlog_closed{0};
 std::atomic<bool> tls_on{false};
 std::atomic<uint64_t> frames_seen{0};
 std::atomic<uint64_t> refused{0};
@@ -43,9 +47,14 @@ constexpr const char* begin_sequence_symbol
   = "_ZN3caf19binary_deserializer14begin_sequenceERm";
 constexpr const char* message_load_symbol
   = "_ZN3caf7message4loadERNS_12deserializerE";
+constexpr const char* stream_flush_symbol
+  = "_ZN3caf2io7network6stream5flushERKNS_13intrusive_ptrINS1_"
+    "14stream_managerEEE";
 
 using begin_sequence_fn = caf::error (*)(caf::binary_deserializer*, size_t&);
 using message_load_fn = caf::error (*)(caf::message*, caf::deserializer&);
+using stream_flush_fn = void (*)(caf::io::network::stream*,
+                                 const caf::io::network::stream::manager_ptr&);
 
 template <class F>
 F next_symbol(const char* name) {
@@ -164,6 +173,29 @@ bool is_chatter(const principal& p) {
   return p.k == principal::kind::client || p.k == principal::kind::op;
 }
 
+/// A peer that does not read what this process sends it: its socket is shut
+/// down (CAF then sees the connection end, on both sides, and cleans up as
+/// for any lost peer) and the queued bytes are dropped.
+void close_backlogged(int fd, size_t queued) {
+  ++backlog_closed;
+  ++refused;
+  auto who = principal::unauthenticated();
+  if (tls_on) {
+    if (auto c = connection(fd))
+      who = c->who;
+    else
+      who = principal::unknown();
+  }
+  log_refusal(who, "send_backlog",
+              std::to_string(queued)
+                + " bytes queued behind the write in progress for a peer "
+                  "that does not read them, above "
+                  "connection_backlog_max_bytes "
+                + std::to_string(max_backlog.load())
+                + ": connection closed");
+  ::shutdown(fd, SHUT_RDWR);
+}
+
 /// Checks a payload before CAF acts on it; an error state closes the
 /// connection.
 std::optional<basp::connection_state>
@@ -264,6 +296,7 @@ std::string install_net_guard(const net_guard_settings& s) {
   if (auto why = decode_guard_check(); !why.empty())
     return why;
   max_frame = s.max_frame_bytes;
+  max_backlog = s.max_backlog_bytes;
   tls_on = s.tls;
   set_peers_authenticated(s.tls);
   if (real_handle() == nullptr)
@@ -272,6 +305,15 @@ std::string install_net_guard(const net_guard_settings& s) {
   if (mine == nullptr || mine == reinterpret_cast<void*>(real_handle()))
     return "the BASP frame guard is not in effect (the executable does not "
            "export caf::io::basp::instance::handle)";
+  {
+    auto next = dlsym(RTLD_NEXT, stream_flush_symbol);
+    auto own = dlsym(RTLD_DEFAULT, stream_flush_symbol);
+    if (next == nullptr)
+      return "cannot find caf::io::network::stream::flush in libcaf_io";
+    if (own == nullptr || own == next)
+      return "the send backlog guard is not in effect (the executable does "
+             "not export caf::io::network::stream::flush)";
+  }
   if (s.tls) {
     if (real_set_verify() == nullptr)
       return "cannot find SSL_CTX_set_verify in libssl";
@@ -294,6 +336,10 @@ uint64_t net_guard_frames_seen() {
 
 uint64_t net_guard_connections_refused() {
   return refused;
+}
+
+uint64_t net_guard_backlogs_closed() {
+  return backlog_closed;
 }
 
 } // namespace cafchat
@@ -378,6 +424,30 @@ connection_state instance::handle(execution_unit* ctx, new_data_msg& dm,
 }
 
 } // namespace caf::io::basp
+
+// -- the send backlog bound (libcaf_io) -----------------------------------------
+
+namespace caf::io::network {
+
+// CAF appends everything a connection's peer is sent to the stream's
+// "offline" write buffer and hands it to the socket once the write in
+// progress has finished: for a peer that does not read, it grows without
+// bound. After CAF's own flush, what is left in it is exactly what waits
+// behind the write in progress.
+void stream::flush(const manager_ptr& mgr) {
+  static auto real = cafchat::next_symbol<cafchat::stream_flush_fn>(
+    cafchat::stream_flush_symbol);
+  real(this, mgr);
+  if (!cafchat::active)
+    return;
+  auto& queued = wr_buf();
+  if (queued.size() <= cafchat::max_backlog)
+    return;
+  cafchat::close_backlogged(static_cast<int>(fd()), queued.size());
+  buffer_type{}.swap(queued);
+}
+
+} // namespace caf::io::network
 
 // -- the decode guard (libcaf_core) ---------------------------------------------
 

@@ -39,6 +39,14 @@
 //   every process that links the guard, from the first decode on, for
 //   every connection, authenticated or not.
 //
+// * caf::io::network::stream::flush (libcaf_io and libcaf_openssl, after
+//   every message a connection is sent): a connection whose peer does not
+//   read keeps growing CAF's write buffer, whatever the sessions above
+//   bound (a client can confirm what it never read). More than
+//   max_backlog_bytes queued behind the write in progress shuts the
+//   socket down, logs a "refused" event naming the peer, and frees the
+//   queue; CAF then ends the connection as for any lost peer.
+//
 // install_net_guard checks at start-up that these replacements are the ones
 // the dynamic linker uses, and refuses to run otherwise.
 
@@ -53,6 +61,8 @@ class event_log;
 struct net_guard_settings {
   uint32_t max_frame_bytes = 16u << 20; ///< BASP payload, at most.
   bool tls = false;                     ///< Peers must be authenticated.
+  /// Bytes queued for one connection behind the write in progress, at most.
+  uint64_t max_backlog_bytes = 64u << 20;
 };
 
 /// Turns the guard on for this process; returns an empty string, or why it
@@ -63,6 +73,8 @@ std::string install_net_guard(const net_guard_settings& s);
 /// (for tests and /status-like diagnostics).
 uint64_t net_guard_frames_seen();
 uint64_t net_guard_connections_refused();
+/// Connections closed because their peer did not read (max_backlog_bytes).
+uint64_t net_guard_backlogs_closed();
 
 /// Messages nest at most this deep in one decode (cafchat's deepest is 2: a
 /// `routed` carrying a message whose error reply may carry a context).

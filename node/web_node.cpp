@@ -90,12 +90,14 @@ int run_web_node(caf::actor_system& sys, const node_config& cfg,
   caf::actor lb;
   bool told = false;
   while (!stop) {
-    auto x = connect_to(sys, lb_ep.host, lb_ep.port);
+    auto x = connect_to(sys, lb_ep.host, lb_ep.port,
+                        principal::load_balancer());
     if (x) {
       lb = *x;
       break;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (std::chrono::steady_clock::now() >= deadline
+        || is_wrong_peer(x.error())) {
       std::cerr << "caf-web: no load balancer at " << lb_ep.host << ":"
                 << lb_ep.port << ": " << sys.render(x.error()) << std::endl;
       return 1;

@@ -6,6 +6,7 @@
 
 #include "actors/common/actor_util.hpp"
 #include "actors/common/client_key.hpp"
+#include "actors/common/peer_auth.hpp"
 #include "actors/session/client_session.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -102,6 +103,21 @@ void on_welcome(self_ptr self, const client_config& cfg, welcome& w) {
   resend_pending(self);
 }
 
+/// Why the process at `srv`'s address (node `nid`) is not server `srv.id`,
+/// or "" (always "" without TLS: nobody is authenticated).
+std::string wrong_server(self_ptr self, const server_info& srv,
+                         const caf::node_id& nid) {
+  if (!peers_authenticated())
+    return {};
+  auto why = assigned_server_problem(
+    principal_of(nid, self->home_system().node()), srv.id,
+    srv.front && srv.front.node() == nid);
+  if (why.empty())
+    return why;
+  return "refused server " + std::to_string(srv.id) + " at " + srv.host + ":"
+         + std::to_string(srv.port) + ": " + why;
+}
+
 void connect(self_ptr self, const client_config& cfg, server_id failed) {
   auto& st = self->state;
   st.state = client_state::phase::connecting;
@@ -150,10 +166,23 @@ void connect(self_ptr self, const client_config& cfg, server_id failed) {
           ->request(cfg.middleman, timeout, caf::connect_atom::value,
                     a.server.host, a.server.port)
           .then(
-            [=](const caf::node_id&, const caf::strong_actor_ptr&,
+            [=](const caf::node_id& nid, const caf::strong_actor_ptr&,
                 const std::set<std::string>&) {
-              if (self->state.attempt == attempt)
-                open_session();
+              if (self->state.attempt != attempt)
+                return;
+              // With TLS, the process at the assigned address must hold
+              // the certificate of the server the load balancer named, and
+              // the front we were given must live there.
+              auto why = wrong_server(self, a.server, nid);
+              if (!why.empty()) {
+                if (!self->state.told_waiting) {
+                  self->state.told_waiting = true;
+                  notify(cfg, {notice_kind::waiting, a.server.id, 0, why});
+                }
+                schedule_reconnect(self, cfg, a.server.id);
+                return;
+              }
+              open_session();
             },
             [=](caf::error&) {
               if (self->state.attempt == attempt)

@@ -130,4 +130,15 @@ bool permitted(const principal& who, msg_class c, server_id claimed) {
   return false;
 }
 
+std::string assigned_server_problem(const principal& who, server_id assigned,
+                                    bool front_there) {
+  if (who.k == principal::kind::unauthenticated)
+    return {};
+  if (who != principal::of_server(assigned))
+    return "its certificate is that of " + who.describe();
+  if (!front_there)
+    return "the load balancer's handle for it lives in another process";
+  return {};
+}
+
 } // namespace cafchat

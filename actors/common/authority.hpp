@@ -93,4 +93,12 @@ std::string_view to_string(msg_class c);
 /// for peer and register_server).
 bool permitted(const principal& who, msg_class c, server_id claimed = 0);
 
+/// What a client makes of the process at the address the load balancer
+/// gave for server `assigned`: `who` is that process's principal (its
+/// certificate), `front_there` whether the front handle it was given lives
+/// in that process. "" when it is that server (or nobody is authenticated:
+/// plaintext), otherwise why not, for the user.
+std::string assigned_server_problem(const principal& who, server_id assigned,
+                                    bool front_there);
+
 } // namespace cafchat

@@ -90,3 +90,22 @@ TEST_CASE("authority: principals describe themselves for the event log") {
   CHECK(principal::client("alice").chats());
   CHECK_FALSE(principal::of_server(1).chats());
 }
+
+TEST_CASE("authority: a client talks only to the server it was assigned") {
+  // The process at server 2's address, as the client's TLS connection to it
+  // names it.
+  CHECK(assigned_server_problem(principal::of_server(2), 2, true).empty());
+  CHECK(assigned_server_problem(principal::of_server(3), 2, true)
+        == "its certificate is that of server 3");
+  CHECK(assigned_server_problem(principal::load_balancer(), 2, true)
+        == "its certificate is that of lb");
+  CHECK(assigned_server_problem(principal::client("mallory"), 2, true)
+        == "its certificate is that of client mallory");
+  CHECK(assigned_server_problem(principal::unknown(), 2, true)
+        == "its certificate is that of unknown peer");
+  CHECK(assigned_server_problem(principal::of_server(2), 2, false)
+        == "the load balancer's handle for it lives in another process");
+  // Plaintext: nobody is authenticated, nothing to check.
+  CHECK(assigned_server_problem(principal::unauthenticated(), 2, false)
+        .empty());
+}

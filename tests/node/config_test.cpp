@@ -401,6 +401,9 @@ TEST_CASE("config: mistakes are refused with the file, line and key") {
      "max_frame_bytes (1000000) must be at least twice batch_bytes_max"},
     {"[cluster]\nf = 1\n[runtime]\nmax_frame_bytes = 1000\n",
      "max_frame_bytes: must be between 65536 and"},
+    {"[cluster]\nf = 1\n[limits]\nconnection_backlog_max_bytes = 1048576\n",
+     "connection_backlog_max_bytes (1048576) must be at least max_frame_bytes "
+     "(16777216)"},
     {"[cluster]\nf = 1\n[simulator]\nenabled = true\n[faults]\n7 = d:0\n",
      "[faults] 7: no such server"},
     {"[cluster]\nf = 1\n[simulator]\nenabled = true\n[faults]\n1 = x:3\n",

@@ -11,12 +11,23 @@
 //   cafchat-hostile --config FILE noread NAME SECONDS
 //       takes history in but never confirms it (`received`), until the
 //       session closes or SECONDS pass; then resumes from its last index
+//   cafchat-hostile --config FILE ackblind NAME SECONDS
+//       downloads the history, confirms everything it is sent (`received`
+//       with the highest index there is) but stops reading its sockets: the
+//       session's queue bound sees a perfect reader, only the connection's
+//       backlog bound ([limits] connection_backlog_max_bytes) can stop the
+//       server's buffer from growing; reports whether the connection ended
 //   cafchat-hostile --config FILE impersonate NAME VICTIM_ID FROM COUNT
 //       submits COUNT messages as client VICTIM_ID (seqs FROM...) through its
 //       own session
 //
 // Exit code 0 when it ran (what it saw is in the JSON), 2 on bad usage.
 
+#include <dlfcn.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <iostream>
 #include <string>
@@ -39,6 +50,43 @@
 
 using namespace cafchat;
 using clk = std::chrono::steady_clock;
+
+// -- ackblind: a process that stops reading its sockets -------------------------
+//
+// CAF's multiplexer reads every socket as data arrives; these stand in front
+// of libc's recv and connect for this program (symbol interposition, as
+// node/net_guard.cpp does) so that it can stop.
+
+namespace {
+
+std::atomic<bool> blind{false};        ///< recv takes nothing in.
+std::atomic<bool> small_buffers{false}; ///< New sockets get a 4 KiB rcvbuf.
+
+} // namespace
+
+extern "C" ssize_t recv(int fd, void* buf, size_t n, int flags) {
+  static auto real = reinterpret_cast<ssize_t (*)(int, void*, size_t, int)>(
+    dlsym(RTLD_NEXT, "recv"));
+  if (blind) {
+    // "Nothing yet", slowly: the multiplexer asks again and again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    errno = EAGAIN;
+    return -1;
+  }
+  return real(fd, buf, n, flags);
+}
+
+extern "C" int connect(int fd, const struct sockaddr* addr, socklen_t len) {
+  static auto real = reinterpret_cast<int (*)(int, const struct sockaddr*,
+                                              socklen_t)>(
+    dlsym(RTLD_NEXT, "connect"));
+  if (small_buffers) {
+    // The kernel holds less for us: the server's own buffers fill sooner.
+    int size = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  }
+  return real(fd, addr, len);
+}
 
 namespace {
 
@@ -103,6 +151,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string mode = argv[3];
+  if (mode == "ackblind") {
+    // No BASP heartbeats and no timeout here: this client must not give up
+    // on the server only because it stopped reading it.
+    cfg.heartbeat_interval_ms = 0;
+    cfg.connection_timeout_ms = 0;
+  }
   caf::actor_system_config sys_cfg;
   configure_runtime(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
@@ -223,6 +277,33 @@ int main(int argc, char** argv) {
       out["resumed_at"] = first;
       out["resumed_after"] = resume;
     }
+  } else if (mode == "ackblind" && argc == 6) {
+    h.name = argv[4];
+    auto secs = std::stod(argv[5]);
+    small_buffers = true;
+    auto why = h.connect();
+    if (!why.empty()) {
+      std::cerr << "cafchat-hostile: " << why << "\n";
+      return 1;
+    }
+    blind = true;
+    bool closed = false;
+    auto end = clk::now()
+               + std::chrono::milliseconds(static_cast<int64_t>(secs * 1000));
+    auto lie = received{uint64_t{1} << 62}; // "read it all", always
+    while (!closed && clk::now() < end) {
+      caf::anon_send(h.session, lie);
+      h.self->receive(
+        [&](const caf::down_msg& dm) {
+          if (dm.source == h.session.address())
+            closed = true;
+        },
+        [](const delivered&) {}, [](const rejected&) {},
+        [](const acknowledged&) {},
+        caf::after(std::chrono::milliseconds(20)) >> [] {});
+    }
+    out["closed"] = closed;
+    blind = false;
   } else if (mode == "impersonate" && argc == 8) {
     h.name = argv[4];
     auto victim = std::stoull(argv[5]);

@@ -142,6 +142,58 @@ def test_a_client_that_never_reads_is_disconnected_and_resumes():
     cluster(body, "cafchat-slow-")
 
 
+BACKLOG = 2359296  # [limits] connection_backlog_max_bytes for the test
+
+
+def test_a_client_that_confirms_without_reading_is_cut_off_by_the_backlog():
+    """A client that says it read everything (`received` with any index) but
+    never reads its socket: the session's send queue sees a perfect reader,
+    so only the bound on the connection's own write buffer stops the
+    server's memory from growing with the history it is sent."""
+    def body(c):
+        # 12 MB of history: more than the kernel's socket buffers hold.
+        lines = [f"{i:05d} " + "h" * 3994 for i in range(3000)]
+        rc, objs, err = c.chat("filler", "\n".join(lines) + "\n",
+                               timeout=180, drain=60)
+        check(rc == 0, f"filler: exit {rc}: {err[-400:]}")
+        pids = {i: c.procs[str(i)].pid for i in c.servers}
+        before = {i: rss_mb(p) for i, p in pids.items()}
+        result = {}
+        blind = threading.Thread(target=lambda: result.update(
+            hostile(c, "ackblind", "blind", "40", timeout=90)))
+        blind.start()
+        peak = dict(before)
+        while blind.is_alive():
+            for i, p in pids.items():
+                peak[i] = max(peak[i], rss_mb(p))
+            time.sleep(0.1)
+        growth = max(peak[i] - before[i] for i in pids)
+        print(f"  info  servers' RSS before {sorted(round(v) for v in before.values())}"
+              f" MB, largest growth {growth:.1f} MB while 12 MB of history "
+              f"went to a client that reads nothing", flush=True)
+        check(result.get("closed"), f"the blind client was never cut off: "
+              f"{result}")
+        cut = []
+        for i in c.servers:
+            path = os.path.join(c.dir, "logs", f"server-{i}.jsonl")
+            if os.path.exists(path):
+                cut += [e for e in event_log(path) if e["event"] == "refused"
+                        and e.get("message") == "send_backlog"]
+        check(cut, "no refused send_backlog line in the servers' event logs")
+        check(f"above connection_backlog_max_bytes {BACKLOG}" in
+              cut[0].get("detail", ""), f"the refusal says: {cut[0]}")
+        check(growth < 16, f"a server grew by {growth:.0f} MB")
+        # The cluster chats on.
+        rc, objs, err = c.chat("after", "still here\n", timeout=60)
+        check(rc == 0 and any(o.get("text") == "still here" for o in objs),
+              f"after: exit {rc}: {err[-300:]}")
+    with_cluster(ARGS.build, body, prefix="cafchat-blind-", storage="memory",
+                 paxos=("history_chunk = 64",),
+                 extra=(f"max_frame_bytes = {BACKLOG}\n[limits]\n"
+                        f"connection_backlog_max_bytes = {BACKLOG}\n"
+                        "send_queue_max_bytes = 1048576"))
+
+
 def test_a_1_mib_name_and_a_second_live_alice_are_refused():
     def body(c):
         r = hostile(c, "bigname", str(1 << 20))
@@ -219,6 +271,7 @@ if __name__ == "__main__":
     run_tests([
         test_a_client_flooding_at_ten_times_its_rate_is_refused_while_others_chat,
         test_a_client_that_never_reads_is_disconnected_and_resumes,
+        test_a_client_that_confirms_without_reading_is_cut_off_by_the_backlog,
         test_a_1_mib_name_and_a_second_live_alice_are_refused,
         test_another_clients_id_is_no_use_without_its_key,
         test_a_terminal_injection_arrives_escaped_in_text_and_exact_in_jsonl,

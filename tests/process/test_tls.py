@@ -317,8 +317,39 @@ def test_frame_bound_holds_on_a_plaintext_cluster():
     with_cluster(ARGS.build, run, prefix="cafchat-plain-")
 
 
+def test_a_client_refuses_a_load_balancer_with_another_certificate():
+    """A client sent to the wrong process (here: the config names server 1's
+    address as the load balancer's, as a hijacked address or a stale config
+    would) sees server 1's certificate there, says so and stops at once,
+    instead of asking server 1 for an assignment."""
+    def run(c):
+        path = os.path.join(c.dir, "wrong-lb.ini")
+        host, port = c.addr["1"]
+        with open(c.config) as f:
+            text = f.read().replace(f"1 = {host}:{port}", f"1 = {host}:1") \
+                .replace(f"lb = {c.addr['lb'][0]}:{c.addr['lb'][1]}",
+                         f"lb = {host}:{port}")
+        check(f"lb = {host}:{port}" in text, "could not rewrite [nodes] lb")
+        with open(path, "w") as f:
+            f.write(text)
+        start = time.monotonic()
+        p = subprocess.run([os.path.join(c.bin, "caf-chat"), "--config", path,
+                            "--name", "alice", "--output", "jsonl"]
+                           + c.cert("client-alice"), input=b"hi\n",
+                           capture_output=True, cwd=c.dir, timeout=60)
+        took = time.monotonic() - start
+        err = p.stderr.decode(errors="replace")
+        check(p.returncode != 0, f"caf-chat exited 0 against server 1: {err}")
+        check(f"is that of server 1, not of lb" in err,
+              f"caf-chat did not say whose certificate it found: {err[-400:]}")
+        check(took < 20, f"caf-chat took {took:.0f} s to give up (it should "
+              f"not retry a wrong certificate for 30 s)")
+    with_tls_cluster(run)
+
+
 if __name__ == "__main__":
     run_tests([test_strangers_are_refused_on_every_port,
                test_hostile_client_is_contained,
                test_operator_commands_need_an_operator_certificate,
+               test_a_client_refuses_a_load_balancer_with_another_certificate,
                test_frame_bound_holds_on_a_plaintext_cluster])

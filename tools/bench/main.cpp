@@ -419,9 +419,10 @@ int main(int argc, char** argv) {
   if (cfg.distributed()) {
     mm = network_handle(sys);
     auto& ep = cfg.nodes.at("lb");
-    auto x = connect_to(sys, ep.host, ep.port);
+    auto x = connect_to(sys, ep.host, ep.port, principal::load_balancer());
     if (!x) {
       std::cerr << "caf-bench: no load balancer at " << ep.host << ":" << ep.port
+                << ": " << sys.render(x.error())
                 << " (start the cluster first, e.g. tools/launch)" << std::endl;
       return 1;
     }

@@ -84,12 +84,14 @@ int main(int argc, char** argv) {
   caf::actor lb;
   bool told = false;
   for (;;) {
-    auto x = connect_to(sys, lb_ep.host, lb_ep.port);
+    auto x = connect_to(sys, lb_ep.host, lb_ep.port,
+                        principal::load_balancer());
     if (x) {
       lb = *x;
       break;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (std::chrono::steady_clock::now() >= deadline
+        || is_wrong_peer(x.error())) {
       std::cerr << "caf-chat: no load balancer at " << lb_ep.host << ":"
                 << lb_ep.port << ": " << sys.render(x.error()) << std::endl;
       return 1;
