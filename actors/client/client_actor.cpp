@@ -238,12 +238,13 @@ void settle(self_ptr self, const client_config& cfg, uint64_t seq) {
     st.ack_time.sample(static_cast<uint64_t>(std::max<int64_t>(0, now - st.resent_at)));
     st.resent_at = -1;
   }
+  while (!st.first_sent.empty() && st.first_sent.front().first <= seq) {
+    auto sent = st.first_sent.front().second;
+    st.ack_time.sample(static_cast<uint64_t>(std::max<int64_t>(0, now - sent)));
+    st.first_sent.pop_front();
+  }
   while (!st.pending.empty() && st.pending.front().seq <= seq) {
     auto& c = st.pending.front();
-    if (auto i = st.first_sent.find(c.seq); i != st.first_sent.end()) {
-      st.ack_time.sample(static_cast<uint64_t>(std::max<int64_t>(0, now - i->second)));
-      st.first_sent.erase(i);
-    }
     if (c.is_withdrawal())
       notify(cfg, {notice_kind::withdrawn, st.server, c.seq,
                    "message " + std::to_string(c.seq)
@@ -323,7 +324,7 @@ caf::behavior client_actor(caf::stateful_actor<client_state>* self,
       command c{cfg.id, st.next_seq++, cfg.name, text};
       if (cfg.listener)
         cfg.listener->on_said(c.seq, text);
-      st.first_sent[c.seq] = now_ms(self);
+      st.first_sent.emplace_back(c.seq, now_ms(self));
       st.pending.push_back(c);
       if (st.state == client_state::phase::connected) {
         // Everything said before the flush (queued behind the mailbox) goes

@@ -153,9 +153,11 @@ struct client_state {
   std::vector<command> outbox; ///< Said, going out at the next flush.
   bool flush_queued = false;
   uint64_t sent_at_last_retry = 0; ///< Highest seq given out by then.
-  /// When each message not resent yet went out (ms on the actor clock):
-  /// its acknowledgement is a sample of how long they take.
-  std::map<uint64_t, int64_t> first_sent;
+  /// When each message not resent yet went out (seq, ms on the actor
+  /// clock), by seq: its acknowledgement is a sample of how long they take.
+  /// A deque, not a map: one push and one pop per message, no allocation
+  /// per node (the map cost 7 % of caf-bench's throughput).
+  std::deque<std::pair<uint64_t, int64_t>> first_sent;
   rtt_estimator ack_time;
   /// When the last resend went out, until its first acknowledgement has
   /// been taken as a sample (-1: none pending). Without it, a backlog that
